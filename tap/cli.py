@@ -1,0 +1,166 @@
+"""The `tap` command: `tap plan` shows what a stack would create, offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from tap.config import ConfigError
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except ConfigError as error:
+        return _fail(f"invalid configuration: {error}")
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `tap plan | head`: the reader left; that is not an error of ours.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+        return EXIT_OK
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tap", description="Offline tools for the tap Pulumi project."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plan = commands.add_parser(
+        "plan",
+        help="run the program under Pulumi's mock engine and show what it would create",
+        description="Run the real program for a stack under Pulumi's mock engine: no cloud, "
+        "no credentials, no Pulumi CLI.",
+    )
+    plan.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
+    plan.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a tree per region and a summary; json: the manifest (default: text)",
+    )
+    plan.set_defaults(handler=_plan)
+    return parser
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from tap.plan import PlanError, run_plan  # noqa: PLC0415 - keeps `tap --help` instant
+
+    try:
+        result = run_plan(args.stack)
+    except PlanError as error:
+        return _fail(str(error))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.format == "json":
+        json.dump(result.manifest, sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    else:
+        render_text(result.manifest, sys.stdout)
+    return EXIT_OK
+
+
+def _fail(message: str) -> int:
+    print(f"tap: error: {message}", file=sys.stderr)
+    return EXIT_USER_ERROR
+
+
+# --- text format -------------------------------------------------------------------------------
+
+
+def home_regions(resources: list[dict[str, Any]]) -> dict[str, str | None]:
+    """The region section a resource is shown under: its nearest regional ancestor's region.
+
+    A global IAM role created for us-west-2's flow logs goes through the primary region's
+    provider, but it belongs with us-west-2's network, so it is shown there.
+    """
+    by_urn = {r["urn"]: r for r in resources}
+    homes: dict[str, str | None] = {}
+
+    def home(resource: dict[str, Any]) -> str | None:
+        urn = resource["urn"]
+        if urn not in homes:
+            parent = by_urn.get(resource["parent"] or "")
+            inherited = home(parent) if parent else None
+            homes[urn] = inherited or resource["region"]
+        return homes[urn]
+
+    for resource in resources:
+        home(resource)
+    return homes
+
+
+def render_text(manifest: dict[str, Any], out: TextIO) -> None:
+    resources: list[dict[str, Any]] = manifest["resources"]
+    homes = home_regions(resources)
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for resource in resources:
+        children.setdefault(resource["parent"], []).append(resource)
+
+    out.write(f"tap plan: stack {manifest['stack']} (project {manifest['project']})\n")
+    sections: list[str | None] = sorted({h for h in homes.values() if h}, key=str)
+    sections.append(None)
+    for section in sections:
+        roots = [
+            r
+            for r in resources
+            if homes[r["urn"]] == section
+            and (r["parent"] is None or homes.get(r["parent"]) != section)
+        ]
+        if not roots:
+            continue
+        out.write(f"\n{section or 'global'}\n")
+        for root in roots:
+            _write_tree(root, children, out, depth=1, section=section)
+
+    out.write("\n" + summary_line(resources) + "\n")
+
+
+def _write_tree(
+    resource: dict[str, Any],
+    children: dict[str | None, list[dict[str, Any]]],
+    out: TextIO,
+    depth: int,
+    section: str | None,
+) -> None:
+    marks = []
+    if resource["region"] and section and resource["region"] != section:
+        marks.append(f"via {resource['region']}")
+    if resource["protect"]:
+        marks.append("protected")
+    if resource["retainOnDelete"]:
+        marks.append("retained")
+    suffix = f"  [{', '.join(marks)}]" if marks else ""
+    out.write(f"{'  ' * depth}{resource['type']}  {resource['name']}{suffix}\n")
+    for child in children.get(resource["urn"], []):
+        _write_tree(child, children, out, depth + 1, section)
+
+
+def summary_line(resources: list[dict[str, Any]]) -> str:
+    custom = [r for r in resources if r["custom"] and not r["type"].startswith("pulumi:")]
+    providers = [r for r in resources if r["type"].startswith("pulumi:providers:")]
+    components = [r for r in resources if not r["custom"]]
+    per_region = Counter(r["region"] or "global" for r in custom)
+    protected = sum(1 for r in resources if r["protect"])
+    regions = ", ".join(f"{region} {count}" for region, count in sorted(per_region.items()))
+    return (
+        f"Summary: {len(resources)} resources ({len(custom)} cloud resources, "
+        f"{len(components)} components, {len(providers)} providers); "
+        f"by region: {regions}; {protected} protected"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

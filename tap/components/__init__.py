@@ -1,0 +1,1 @@
+"""Reusable ComponentResources, one module per AWS concern. None of them reads pulumi.Config."""

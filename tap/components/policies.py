@@ -1,0 +1,97 @@
+"""IAM and key policy documents as Python data (pure), rendered with json.dumps.
+
+Building policies from dicts (not string templates) keeps them valid JSON and lets tests
+assert on their structure.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+PolicyDocument = dict[str, Any]
+
+
+def document(*statements: dict[str, Any]) -> PolicyDocument:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def render(doc: PolicyDocument) -> str:
+    return json.dumps(doc, sort_keys=True)
+
+
+def service_assume_role(service: str, conditions: dict[str, Any] | None = None) -> str:
+    statement: dict[str, Any] = {
+        "Sid": "AllowServiceToAssume",
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if conditions:
+        statement["Condition"] = conditions
+    return render(document(statement))
+
+
+def regional_key_policy(*, partition: str, account_id: str, region: str) -> str:
+    """The account administers the key; this region's CloudWatch Logs may use it for its groups.
+
+    The root statement is how AWS delegates key access to IAM policies in the account; the
+    logs statement is scoped by encryption context to log groups of this account and region.
+    """
+    logs_arn = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+    return render(
+        document(
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsUseKey",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arn}},
+            },
+        )
+    )
+
+
+def flow_log_trust(*, partition: str, account_id: str, region: str) -> str:
+    """Only VPC Flow Logs of this account and region may assume the role (confused deputy)."""
+    return service_assume_role(
+        "vpc-flow-logs.amazonaws.com",
+        {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {
+                "aws:SourceArn": f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*"
+            },
+        },
+    )
+
+
+def flow_log_delivery(log_group_arn: str) -> str:
+    """Write access to exactly one log group and its streams."""
+    return render(
+        document(
+            {
+                "Sid": "DeliverFlowLogs",
+                "Effect": "Allow",
+                "Action": [
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                ],
+                "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+            }
+        )
+    )

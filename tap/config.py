@@ -1,0 +1,486 @@
+"""Typed, validated stack configuration (pure: no Pulumi calls at import time).
+
+Every key lives in the `tap:` namespace of `Pulumi.<stack>.yaml`. `parse()` turns the raw
+key/value map into a `StackConfig` or raises `ConfigError` with one message that names the key
+and what is allowed. `load()` is the thin adapter that reads the map from `pulumi.Config`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "tap"
+
+Environment = Literal["dev", "staging", "prod"]
+Region = Literal["us-east-1", "us-west-2", "eu-central-1"]
+NatStrategy = Literal["single", "perAz"]
+
+SUPPORTED_REGIONS: tuple[Region, ...] = get_args(Region)
+ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
+
+# The only values CloudWatch Logs accepts for retentionInDays (PutRetentionPolicy).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+# The largest VPC AWS allows is /16; the subnet plan (tap.cidr) needs at least a /22 so the
+# smallest subnet is still a /26 with room for NAT gateways, endpoints and Lambda ENIs.
+MIN_VPC_PREFIX = 16
+MAX_VPC_PREFIX = 22
+
+SUFFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$")
+SUFFIX_MAX_LENGTH = 12
+STACK_REF_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
+RESERVED_TAG_KEYS = frozenset({"Name", "Project", "Environment", "ManagedBy", "Region"})
+# AWS allows 50 tags per resource; the common tags and Name take 5 of them.
+MAX_USER_TAGS = 45
+
+PRIVATE_RANGES = tuple(
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentDefaults:
+    """What an environment gets when its stack file leaves a key out."""
+
+    regions: tuple[Region, ...]
+    az_count: int
+    nat_strategy: NatStrategy
+    kms_deletion_window_days: int
+    # Second octet of the default VPC CIDRs: 10.<base + region index>.0.0/16.
+    cidr_base: int
+
+
+ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
+    "dev": EnvironmentDefaults(("us-east-1", "us-west-2"), 2, "single", 7, 10),
+    "staging": EnvironmentDefaults(SUPPORTED_REGIONS, 2, "single", 14, 20),
+    "prod": EnvironmentDefaults(SUPPORTED_REGIONS, 3, "perAz", 30, 30),
+}
+
+
+class ConfigError(ValueError):
+    """A user error in stack configuration. Its message is meant to be shown as is."""
+
+
+def config_key(*parts: str | int) -> str:
+    """`config_key("networks", "us-east-1", "cidr")` -> `tap:networks.us-east-1.cidr`."""
+    return f"{NAMESPACE}:" + ".".join(str(p) for p in parts)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        strict=True,
+    )
+
+
+class NetworkConfig(_Model):
+    """One region's VPC. Missing fields take the environment's defaults."""
+
+    cidr: str | None = None
+    az_count: Annotated[int, Field(ge=2, le=3)] | None = None
+    nat_strategy: NatStrategy | None = None
+
+    @field_validator("cidr")
+    @classmethod
+    def _valid_vpc_cidr(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        network = _parse_ipv4_network(value)
+        if not any(network.subnet_of(r) for r in PRIVATE_RANGES):
+            raise ValueError(
+                f"{value} is not private address space; use a block inside 10.0.0.0/8, "
+                "172.16.0.0/12 or 192.168.0.0/16"
+            )
+        if not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:
+            size = "too small" if network.prefixlen > MAX_VPC_PREFIX else "larger than AWS allows"
+            raise ValueError(
+                f"prefix /{network.prefixlen} is {size}; use a prefix between "
+                f"/{MIN_VPC_PREFIX} and /{MAX_VPC_PREFIX}"
+            )
+        return str(network)
+
+
+class RegionNetwork(_Model):
+    """A region's network after defaults are applied: every field is known."""
+
+    region: Region
+    cidr: str
+    az_count: int
+    nat_strategy: NatStrategy
+
+
+class RawStackConfig(_Model):
+    """The `tap:` keys exactly as a stack file may write them."""
+
+    environment: Environment
+    environment_suffix: str
+    regions: list[Region] | None = None
+    primary_region: Region | None = None
+    networks: dict[Region, NetworkConfig] = Field(default_factory=dict)
+    allowed_cidrs: list[str] = Field(default_factory=list)
+    enable_bastion_ssh: bool = False
+    log_retention_days: int = 30
+    kms_deletion_window_days: Annotated[int, Field(ge=7, le=30)] | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    manage_account_password_policy: bool = False
+    networking_stack_ref: str | None = None
+    allowed_account_ids: list[str] = Field(default_factory=list)
+
+    @field_validator("environment_suffix")
+    @classmethod
+    def _valid_suffix(cls, value: str) -> str:
+        if len(value) > SUFFIX_MAX_LENGTH or not SUFFIX_PATTERN.match(value):
+            raise ValueError(
+                f"{value!r} is not allowed; use 1-{SUFFIX_MAX_LENGTH} lowercase letters, digits "
+                "and hyphens, starting and ending with a letter or digit (it goes into S3 "
+                "bucket and IAM role names)"
+            )
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _unique_regions(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("list at least one region")
+            duplicates = sorted({r for r in value if value.count(r) > 1})
+            if duplicates:
+                raise ValueError(f"{', '.join(duplicates)} listed more than once")
+        return value
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _valid_allowed_cidrs(cls, value: list[str]) -> list[str]:
+        return [str(_parse_ipv4_network(cidr)) for cidr in value]
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"{value} is not a retention CloudWatch Logs accepts; use one of "
+                + ", ".join(map(str, LOG_RETENTION_DAYS))
+            )
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, tag_value in value.items():
+            if key in RESERVED_TAG_KEYS:
+                raise ValueError(
+                    f"tag {key!r} is set by tap itself; reserved keys are "
+                    + ", ".join(sorted(RESERVED_TAG_KEYS))
+                )
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag {key!r}: the aws: prefix is reserved by AWS")
+            if not 1 <= len(key) <= 128 or len(tag_value) > 256:
+                raise ValueError(
+                    f"tag {key!r}: keys must be 1-128 characters and values at most 256"
+                )
+        if len(value) > MAX_USER_TAGS:
+            raise ValueError(f"at most {MAX_USER_TAGS} tags are allowed, got {len(value)}")
+        return value
+
+    @field_validator("networking_stack_ref")
+    @classmethod
+    def _valid_stack_ref(cls, value: str | None) -> str | None:
+        if value is not None and not STACK_REF_PATTERN.match(value):
+            raise ValueError(
+                f"{value!r} is not a stack reference; use <stack>, <project>/<stack> or "
+                "<organization>/<project>/<stack>"
+            )
+        return value
+
+    @field_validator("allowed_account_ids")
+    @classmethod
+    def _valid_account_ids(cls, value: list[str]) -> list[str]:
+        for account in value:
+            if not re.fullmatch(r"\d{12}", account):
+                raise ValueError(f"{account!r} is not an AWS account id; use 12 digits")
+        return value
+
+    @model_validator(mode="after")
+    def _bastion_needs_sources(self) -> RawStackConfig:
+        if self.enable_bastion_ssh:
+            if not self.allowed_cidrs:
+                raise _KeyedError(
+                    "allowedCidrs",
+                    "is empty but tap:enableBastionSsh is true; list the CIDRs allowed to "
+                    "reach SSH (port 22)",
+                )
+            if any(ipaddress.ip_network(c).prefixlen == 0 for c in self.allowed_cidrs):
+                raise _KeyedError(
+                    "allowedCidrs",
+                    "contains 0.0.0.0/0 while tap:enableBastionSsh is true; SSH from the "
+                    "whole internet is never allowed (CIS 5.2), list specific CIDRs",
+                )
+        return self
+
+
+class StackConfig(_Model):
+    """The validated configuration of one stack, with every default applied."""
+
+    stack: str
+    environment: Environment
+    environment_suffix: str
+    regions: tuple[Region, ...]
+    primary_region: Region
+    networks: tuple[RegionNetwork, ...]
+    allowed_cidrs: tuple[str, ...]
+    enable_bastion_ssh: bool
+    log_retention_days: int
+    kms_deletion_window_days: int
+    tags: dict[str, str]
+    manage_account_password_policy: bool
+    networking_stack_ref: str | None
+    allowed_account_ids: tuple[str, ...]
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def secondary_regions(self) -> tuple[str, ...]:
+        return tuple(r for r in self.regions if r != self.primary_region)
+
+    def network(self, region: str) -> RegionNetwork:
+        return next(n for n in self.networks if n.region == region)
+
+
+@dataclass(frozen=True)
+class ParsedConfig:
+    config: StackConfig
+    warnings: tuple[str, ...]
+
+
+class _KeyedError(ValueError):
+    """A model-level error that still knows which key it is about."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+def _parse_ipv4_network(value: str) -> ipaddress.IPv4Network:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not an IPv4 CIDR block like 10.10.0.0/16 ({exc})") from None
+    if not isinstance(network, ipaddress.IPv4Network):
+        raise ValueError(f"{value!r} is IPv6; tap networks are IPv4 CIDR blocks")
+    return network
+
+
+def _field_kinds() -> dict[str, bool]:
+    """Config key -> whether its raw value is a plain string (not JSON)."""
+    kinds = {}
+    for name, field in RawStackConfig.model_fields.items():
+        alias = field.alias or name
+        kinds[alias] = field.annotation in (str, str | None, Environment, Region | None)
+    return kinds
+
+
+def decode_raw(values: Mapping[str, str]) -> dict[str, Any]:
+    """Decode Pulumi's string config values: JSON for structured keys, text for string keys.
+
+    `values` maps keys without the namespace (`regions`) to the strings the engine passes.
+    """
+    kinds = _field_kinds()
+    decoded: dict[str, Any] = {}
+    for key, text in values.items():
+        if kinds.get(key, False) or not isinstance(text, str):
+            decoded[key] = text
+            continue
+        try:
+            decoded[key] = json.loads(text)
+        except json.JSONDecodeError:
+            decoded[key] = text
+    return decoded
+
+
+def parse(raw: Mapping[str, Any], stack: str) -> ParsedConfig:
+    """Validate the `tap:` config of `stack` (keys without namespace) into a StackConfig."""
+    data = dict(raw)
+    if "environment" not in data and stack in ENVIRONMENTS:
+        data["environment"] = stack
+    data.setdefault("environmentSuffix", stack)
+    try:
+        model = RawStackConfig.model_validate(data)
+    except _KeyedError as exc:
+        raise ConfigError(f"{config_key(exc.key)} {exc.message}") from None
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, data)) from None
+    return _resolve(model, stack)
+
+
+def _resolve(raw: RawStackConfig, stack: str) -> ParsedConfig:
+    defaults = ENVIRONMENT_DEFAULTS[raw.environment]
+    warnings: list[str] = []
+    regions: tuple[Region, ...] = (
+        tuple(raw.regions) if raw.regions is not None else defaults.regions
+    )
+    if set(regions) != set(defaults.regions):
+        warnings.append(
+            f"{config_key('regions')} is {', '.join(regions)}; {raw.environment} normally "
+            f"runs in {', '.join(defaults.regions)}"
+        )
+
+    primary: Region = raw.primary_region or regions[0]
+    if primary not in regions:
+        raise ConfigError(
+            f"{config_key('primaryRegion')} {primary} is not one of {config_key('regions')} "
+            f"({', '.join(regions)}); choose one of those"
+        )
+
+    networks = []
+    for region in regions:
+        given = raw.networks.get(region, NetworkConfig())
+        networks.append(
+            RegionNetwork(
+                region=region,
+                cidr=given.cidr or default_vpc_cidr(raw.environment, region),
+                az_count=given.az_count or defaults.az_count,
+                nat_strategy=given.nat_strategy or defaults.nat_strategy,
+            )
+        )
+    _refuse_overlaps(networks)
+
+    config = StackConfig(
+        stack=stack,
+        environment=raw.environment,
+        environment_suffix=raw.environment_suffix,
+        regions=regions,
+        primary_region=primary,
+        networks=tuple(networks),
+        allowed_cidrs=tuple(raw.allowed_cidrs),
+        enable_bastion_ssh=raw.enable_bastion_ssh,
+        log_retention_days=raw.log_retention_days,
+        kms_deletion_window_days=raw.kms_deletion_window_days or defaults.kms_deletion_window_days,
+        tags=dict(raw.tags),
+        manage_account_password_policy=raw.manage_account_password_policy,
+        networking_stack_ref=raw.networking_stack_ref,
+        allowed_account_ids=tuple(raw.allowed_account_ids),
+    )
+    return ParsedConfig(config, tuple(warnings))
+
+
+def default_vpc_cidr(environment: str, region: Region) -> str:
+    """dev 10.10-12/16, staging 10.20-22/16, prod 10.30-32/16: no overlap, so VPCs can peer."""
+    base = ENVIRONMENT_DEFAULTS[environment].cidr_base
+    return f"10.{base + SUPPORTED_REGIONS.index(region)}.0.0/16"
+
+
+def _refuse_overlaps(networks: list[RegionNetwork]) -> None:
+    for i, first in enumerate(networks):
+        for second in networks[i + 1 :]:
+            a = ipaddress.ip_network(first.cidr)
+            b = ipaddress.ip_network(second.cidr)
+            if a.overlaps(b):
+                raise ConfigError(
+                    f"{config_key('networks', second.region, 'cidr')} {second.cidr} overlaps "
+                    f"{config_key('networks', first.region, 'cidr')} {first.cidr}; every "
+                    "region needs its own non-overlapping VPC CIDR"
+                )
+
+
+def _describe(exc: ValidationError, data: Mapping[str, Any]) -> str:
+    """One message for the first error: the key, the problem, and what is allowed."""
+    error = exc.errors()[0]
+    # List indexes and pydantic's "[key]" marker say nothing to a user editing YAML.
+    location = [str(p) for p in error["loc"] if isinstance(p, str) and p != "[key]"]
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return _unknown_key_message(location, data)
+    key = config_key(*location) if location else f"{NAMESPACE}:"
+    value = error.get("input")
+    if kind == "missing":
+        return f"{key} is required"
+    if kind == "value_error":
+        cause = error["ctx"]["error"]
+        if isinstance(cause, _KeyedError):
+            return f"{config_key(cause.key)} {cause.message}"
+        return f"{key} {cause}"
+    if kind in ("literal_error", "enum"):
+        if len(location) > 1 and location[-1] == value:  # a bad map key, e.g. networks.<region>
+            key = config_key(*location[:-1])
+        allowed = error["ctx"]["expected"].replace("'", "")
+        return f"{key} {value!r} is not allowed; use one of {allowed}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return f"{key} {value!r} is out of range; {_bounds(key)}"
+    expected = {
+        "string_type": "a string",
+        "int_type": "a whole number",
+        "bool_type": "true or false",
+        "list_type": "a list",
+        "dict_type": "a map",
+        "model_type": "a map",
+    }.get(kind, error["msg"].lower())
+    return f"{key} must be {expected}, got {value!r}"
+
+
+def _bounds(key: str) -> str:
+    if key.endswith("azCount"):
+        return "use 2 or 3 availability zones"
+    if key.endswith("kmsDeletionWindowDays"):
+        return "use 7 to 30 days (the window KMS allows)"
+    return "see docs/configuration.md"
+
+
+def _unknown_key_message(location: list[str], data: Mapping[str, Any]) -> str:
+    *parent, unknown = location
+    if parent:
+        allowed = sorted(f.alias or n for n, f in NetworkConfig.model_fields.items())
+    else:
+        allowed = sorted(f.alias or n for n, f in RawStackConfig.model_fields.items())
+    hint = difflib.get_close_matches(unknown, allowed, n=1)
+    suggestion = f" (did you mean {config_key(*parent, hint[0])}?)" if hint else ""
+    return (
+        f"{config_key(*location)} is not a known key{suggestion}; allowed keys here: "
+        + ", ".join(allowed)
+    )
+
+
+def load() -> ParsedConfig:
+    """Read the `tap:` namespace of the running stack through pulumi.Config and validate it."""
+    import pulumi  # noqa: PLC0415 - keeps this module importable without the Pulumi runtime
+
+    config = pulumi.Config(NAMESPACE)
+    raw = {}
+    for key in all_keys_in_namespace():
+        value = config.get(key)
+        if value is not None:
+            raw[key] = value
+    return parse(decode_raw(raw), pulumi.get_stack())
+
+
+def all_keys_in_namespace() -> list[str]:
+    """Every `tap:` key the engine passed, so a misspelt key is refused rather than ignored."""
+    from pulumi.runtime.config import CONFIG, get_config_env  # noqa: PLC0415
+
+    prefix = f"{NAMESPACE}:"
+    keys = set(CONFIG.get()) | set(get_config_env())
+    return sorted(k[len(prefix) :] for k in keys if k.startswith(prefix))

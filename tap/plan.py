@@ -1,0 +1,481 @@
+"""Offline plan: run the real program under Pulumi's mock engine and collect a manifest.
+
+No cloud, credentials or Pulumi CLI. The manifest format is a contract (docs/DESIGN): other tools
+read `tap plan --format json`, so change it only by adding fields.
+
+The mock engine hides failures a real engine would report, so this module guards against them:
+duplicate URNs are detected here, unmocked invokes fail loudly instead of returning None, and
+protect/dependencies/parent are captured from the raw registration requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import runpy
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from tap.config import NAMESPACE, ConfigError, ParsedConfig, decode_raw, parse
+
+PROJECT = "tap"
+PROGRAM_MODULE = "tap.__main__"
+MOCK_ACCOUNT_ID = "123456789012"
+UNKNOWN_TEXT = "<unknown>"
+SECRET_TEXT = "<secret>"
+AZ_LETTERS = "abc"
+
+# Pulumi's wire signatures (sdk/python/lib/pulumi/runtime/rpc.py).
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+_ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+_ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+}
+
+
+class PlanError(Exception):
+    """A problem the plan reports as one message and a non-zero exit."""
+
+
+@dataclass(frozen=True)
+class StackFile:
+    stack: str
+    path: Path
+    config: dict[str, Any]
+    secret_keys: tuple[str, ...] = ()
+
+    def engine_config(self) -> dict[str, str]:
+        """Config as the engine hands it to a program: every value a string, objects as JSON."""
+        import json  # noqa: PLC0415
+
+        values = {}
+        for key, value in self.config.items():
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                values[key] = SECRET_TEXT
+            elif isinstance(value, str):
+                values[key] = value
+            elif isinstance(value, bool):
+                values[key] = "true" if value else "false"
+            else:
+                values[key] = json.dumps(value)
+        return values
+
+    def parse(self) -> ParsedConfig:
+        config = self.engine_config()
+        prefix = f"{NAMESPACE}:"
+        raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+        return parse(decode_raw(raw), self.stack)
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The directory holding Pulumi.yaml: from `start` (or cwd) upwards, else the repo of tap."""
+    candidates = [start or Path.cwd()]
+    candidates += list(candidates[0].resolve().parents)
+    candidates.append(Path(__file__).resolve().parent.parent)
+    for directory in candidates:
+        if (directory / "Pulumi.yaml").is_file():
+            return directory
+    raise PlanError("no Pulumi.yaml found here or above; run tap from the project directory")
+
+
+def available_stacks(project_dir: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def load_stack_file(project_dir: Path, stack: str) -> StackFile:
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = ", ".join(available_stacks(project_dir)) or "none"
+        raise PlanError(f"unknown stack {stack!r}; stacks in {project_dir}: {known}")
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{path.name} is not valid YAML: {exc}") from None
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise PlanError(f"{path.name}: `config` must be a map of keys to values")
+    secret_keys = tuple(
+        k for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}
+    )
+    return StackFile(stack, path, config, secret_keys)
+
+
+# --- the mock engine ---------------------------------------------------------------------------
+
+
+def _short_hash(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+class PlanMocks(Mocks):
+    """Deterministic fake cloud: ids and ARNs derive from names, so manifests are reproducible."""
+
+    def __init__(self, default_region: str | None) -> None:
+        self.default_region = default_region
+        self.provider_regions: dict[str, str] = {}
+        self.stack_reference_outputs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def region_of_provider(self, provider_ref: str | None) -> str | None:
+        if provider_ref:
+            provider_id = provider_ref.rsplit("::", 1)[-1]
+            with self._lock:
+                if provider_id in self.provider_regions:
+                    return self.provider_regions[provider_id]
+        return self.default_region
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        token = args.token
+        region = args.args.get("region") or self.region_of_provider(args.provider)
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": MOCK_ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:user/tap-plan",
+                "userId": "AIDATAPPLAN",
+                "id": MOCK_ACCOUNT_ID,
+            }
+        if token == "aws:index/getPartition:getPartition":
+            return {
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+                "id": "aws",
+            }
+        if region is None:
+            raise PlanError(f"invoke {token} has no provider region; pass an explicit provider")
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            code = region.split("-")[0] + region.split("-")[1][0] + region.split("-")[2]
+            return {
+                "names": [f"{region}{letter}" for letter in AZ_LETTERS],
+                "zoneIds": [f"{code}-az{i + 1}" for i in range(len(AZ_LETTERS))],
+                "id": region,
+            }
+        if token == "aws:index/getRegion:getRegion":
+            return {
+                "region": region,
+                "name": region,
+                "endpoint": f"ec2.{region}.amazonaws.com",
+                "id": region,
+            }
+        # An unmocked invoke would silently return None under the mock engine.
+        raise PlanError(f"the offline plan has no mock for invoke {token}; add one in tap/plan.py")
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs: dict[str, Any] = dict(args.inputs)
+        typ: str = args.typ
+        name: str = args.name
+        if typ == "pulumi:providers:aws":
+            provider_id = f"provider-{_short_hash(name)}"
+            with self._lock:
+                self.provider_regions[provider_id] = inputs.get("region", "")
+            return provider_id, inputs
+        if typ == "pulumi:pulumi:StackReference":
+            stack_name = inputs.get("name", name)
+            return stack_name, {
+                "name": stack_name,
+                "outputs": self.stack_reference_outputs.get(stack_name, {}),
+                "secretOutputNames": [],
+            }
+        region = inputs.get("region") or self.region_of_provider(args.provider) or "us-east-1"
+        resource_id = f"{_ID_PREFIXES.get(typ, 'id')}-{_short_hash(typ, name)}"
+        state = {**inputs, "id": resource_id}
+        state.update(_computed_outputs(typ, name, region, resource_id, inputs))
+        return resource_id, state
+
+
+def _computed_outputs(
+    typ: str, name: str, region: str, resource_id: str, inputs: Mapping[str, Any]
+) -> dict[str, Any]:
+    account = MOCK_ACCOUNT_ID
+    service = typ.split(":")[1].split("/", maxsplit=1)[0]
+    physical = str(inputs.get("name") or name)
+    if typ == "aws:kms/key:Key":
+        key_id = f"{_short_hash(name, length=8)}-0000-4000-8000-{_short_hash(name, length=12)}"
+        return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
+    if typ == "aws:kms/alias:Alias":
+        return {"arn": f"arn:aws:kms:{region}:{account}:{physical}"}
+    if typ == "aws:iam/role:Role":
+        return {"name": physical, "arn": f"arn:aws:iam::{account}:role/{physical}"}
+    if typ == "aws:cloudwatch/logGroup:LogGroup":
+        return {"arn": f"arn:aws:logs:{region}:{account}:log-group:{physical}"}
+    if typ == "aws:ec2/vpc:Vpc":
+        return {
+            "arn": f"arn:aws:ec2:{region}:{account}:vpc/{resource_id}",
+            "defaultSecurityGroupId": f"sg-{_short_hash('default', name)}",
+            "mainRouteTableId": f"rtb-{_short_hash('main', name)}",
+        }
+    if typ == "aws:ec2/eip:Eip":
+        return {"allocationId": resource_id, "publicIp": "192.0.2.1"}
+    return {"arn": f"arn:aws:{service}:{region}:{account}:{resource_id}"}
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    provider: str | None
+    providers: dict[str, str]
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+    inputs: dict[str, Any]
+
+
+@dataclass
+class Recording:
+    registrations: list[Registration] = field(default_factory=list)
+    duplicate_urns: list[str] = field(default_factory=list)
+
+
+class RecordingMonitor(MockMonitor):
+    """A MockMonitor that also keeps what the stock one drops: protect, parent, dependencies.
+
+    Registrations arrive from the SDK's executor threads, hence the lock.
+    """
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.recording = Recording()
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()
+
+    def RegisterResource(self, request: Any) -> Any:
+        self._record(
+            request,
+            custom=bool(request.custom),
+            providers=dict(request.providers),
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            inputs=request.object,
+        )
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        self._record(
+            request,
+            custom=True,
+            providers={},
+            protect=False,
+            retain_on_delete=False,
+            inputs=request.properties,
+        )
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+    def _record(
+        self,
+        request: Any,
+        *,
+        custom: bool,
+        providers: dict[str, str],
+        protect: bool,
+        retain_on_delete: bool,
+        inputs: Any,
+    ) -> None:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        registration = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=custom,
+            provider=request.provider or None,
+            providers=providers,
+            protect=protect,
+            retain_on_delete=retain_on_delete,
+            dependencies=sorted(set(request.dependencies)),
+            inputs=render_struct(inputs),
+        )
+        with self._lock:
+            if urn in self._seen:
+                self.recording.duplicate_urns.append(urn)
+            self._seen.add(urn)
+            self.recording.registrations.append(registration)
+
+
+# --- rendering engine values into the manifest's JSON ------------------------------------------
+
+
+def render_struct(struct: Any) -> dict[str, Any]:
+    return {key: render_value(value) for key, value in struct.fields.items()}
+
+
+def render_value(value: Any) -> Any:
+    """A protobuf Value as JSON: integral doubles back to ints, secrets and unknowns masked."""
+    kind = value.WhichOneof("kind")
+    if kind == "null_value":
+        return None
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() else number
+    if kind == "string_value":
+        return UNKNOWN_TEXT if value.string_value == _UNKNOWN else value.string_value
+    if kind == "list_value":
+        return [render_value(item) for item in value.list_value.values]
+    fields = value.struct_value.fields
+    signature = fields[_SIG_KEY].string_value if _SIG_KEY in fields else None
+    if signature == _SECRET_SIG:
+        return SECRET_TEXT
+    if signature in (_ASSET_SIG, _ARCHIVE_SIG):
+        kind_name = "asset" if signature == _ASSET_SIG else "archive"
+        rendered = {k: render_value(v) for k, v in fields.items() if k != _SIG_KEY}
+        return {f"<{kind_name}>": rendered}
+    if signature == _RESOURCE_SIG:
+        return fields["urn"].string_value if "urn" in fields else UNKNOWN_TEXT
+    return {key: render_value(item) for key, item in fields.items()}
+
+
+# --- running the program -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    manifest: dict[str, Any]
+    warnings: tuple[str, ...]
+
+
+def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
+    """Validate the stack's config, run the program under mocks, and build the manifest."""
+    project_dir = project_dir or find_project_dir()
+    stack_file = load_stack_file(project_dir, stack)
+    parsed = stack_file.parse()  # ConfigError surfaces before any resource is registered
+    default_region = stack_file.config.get("aws:region")
+    mocks = PlanMocks(default_region if isinstance(default_region, str) else None)
+    if parsed.config.networking_stack_ref:
+        mocks.stack_reference_outputs[parsed.config.networking_stack_ref] = {
+            "regions": _fake_shared_network_outputs(parsed)
+        }
+    recording, outputs = _run_program(stack, stack_file, mocks)
+    if recording.duplicate_urns:
+        listed = "\n  ".join(sorted(set(recording.duplicate_urns)))
+        raise PlanError(
+            "duplicate URNs (a real `pulumi up` fails on these; the mock engine hides them):"
+            f"\n  {listed}"
+        )
+    manifest = build_manifest(stack, recording.registrations, outputs)
+    return PlanResult(manifest, parsed.warnings)
+
+
+def _run_program(
+    stack: str, stack_file: StackFile, mocks: PlanMocks
+) -> tuple[Recording, dict[str, Any]]:
+    monitor = RecordingMonitor(mocks)
+    settings.reset_options(project=PROJECT, stack=stack, preview=False)
+    set_all_config(stack_file.engine_config(), list(stack_file.secret_keys))
+    # preview=False: in preview mode unknowns never resolve and apply() bodies never run.
+    set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    root = settings.get_root_resource()
+
+    def program() -> None:
+        runpy.run_module(PROGRAM_MODULE, run_name="__main__")
+
+    try:
+        _sync_await(run_pulumi_func(program))
+    except ConfigError as exc:
+        raise PlanError(str(exc)) from None
+    except pulumi.RunError as exc:
+        raise PlanError(str(exc)) from None
+    exported = getattr(root, "outputs", {})
+    struct = _sync_await(rpc.serialize_properties(exported, {}))
+    return monitor.recording, render_struct(struct)
+
+
+def _fake_shared_network_outputs(parsed: ParsedConfig) -> dict[str, Any]:
+    """What a networking stack would export, so the plan can show a StackReference-fed stack."""
+    from tap.cidr import TIERS  # noqa: PLC0415
+
+    fake: dict[str, Any] = {}
+    for network in parsed.config.networks:
+        region = network.region
+        fake[region] = {
+            "vpcId": f"vpc-shared-{_short_hash(region, length=8)}",
+            "vpcCidr": network.cidr,
+            "subnetIds": {
+                tier: [
+                    f"subnet-shared-{_short_hash(region, tier, str(i), length=8)}"
+                    for i in range(network.az_count)
+                ]
+                for tier in TIERS
+            },
+        }
+    return fake
+
+
+def build_manifest(
+    stack: str, registrations: Iterable[Registration], outputs: dict[str, Any]
+) -> dict[str, Any]:
+    ordered = sorted(registrations, key=lambda r: r.urn)
+    provider_regions = {
+        r.urn: r.inputs.get("region") for r in ordered if r.type.startswith("pulumi:providers:")
+    }
+    by_urn = {r.urn: r for r in ordered}
+    regions: dict[str, str | None] = {}
+
+    def region_of(reg: Registration) -> str | None:
+        if reg.urn in regions:
+            return regions[reg.urn]
+        region: str | None
+        own = reg.inputs.get("region")
+        if isinstance(own, str):
+            region = own
+        elif reg.custom:
+            region = provider_regions.get(_provider_urn(reg.provider) or "")
+        elif "aws" in reg.providers:
+            region = provider_regions.get(_provider_urn(reg.providers["aws"]) or "")
+        elif reg.parent in by_urn:
+            region = region_of(by_urn[reg.parent])
+        else:
+            region = None
+        regions[reg.urn] = region
+        return region
+
+    resources = [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "custom": r.custom,
+            "region": region_of(r),
+            "protect": r.protect,
+            "retainOnDelete": r.retain_on_delete,
+            "dependencies": r.dependencies,
+            "inputs": r.inputs,
+        }
+        for r in ordered
+    ]
+    return {"project": PROJECT, "stack": stack, "resources": resources, "outputs": outputs}
+
+
+def _provider_urn(reference: str | None) -> str | None:
+    return reference.rsplit("::", 1)[0] if reference else None
