@@ -11,9 +11,10 @@ protect/dependencies/parent are captured from the raw registration requests.
 from __future__ import annotations
 
 import hashlib
+import logging
 import runpy
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -375,39 +376,93 @@ def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
         mocks.stack_reference_outputs[parsed.config.networking_stack_ref] = {
             "regions": _fake_shared_network_outputs(parsed)
         }
-    recording, outputs = _run_program(stack, stack_file, mocks)
+    recording, outputs = run_under_mocks(
+        _run_program_module,
+        stack=stack,
+        config=stack_file.engine_config(),
+        secret_keys=stack_file.secret_keys,
+        mocks=mocks,
+    )
+    refuse_duplicates(recording)
+    manifest = build_manifest(stack, recording.registrations, outputs)
+    return PlanResult(manifest, parsed.warnings)
+
+
+def refuse_duplicates(recording: Recording) -> None:
     if recording.duplicate_urns:
         listed = "\n  ".join(sorted(set(recording.duplicate_urns)))
         raise PlanError(
             "duplicate URNs (a real `pulumi up` fails on these; the mock engine hides them):"
             f"\n  {listed}"
         )
-    manifest = build_manifest(stack, recording.registrations, outputs)
-    return PlanResult(manifest, parsed.warnings)
 
 
-def _run_program(
-    stack: str, stack_file: StackFile, mocks: PlanMocks
+def _run_program_module() -> None:
+    runpy.run_module(PROGRAM_MODULE, run_name="__main__")
+
+
+def run_under_mocks(
+    program: Callable[[], None],
+    *,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Iterable[str] = (),
+    mocks: PlanMocks | None = None,
 ) -> tuple[Recording, dict[str, Any]]:
+    """Run `program` under the mock engine; return what it registered and what it exported.
+
+    Also the harness for component tests, so they see exactly what the plan sees.
+    """
+    mocks = mocks or PlanMocks("us-east-1")
     monitor = RecordingMonitor(mocks)
+    engine_log = _EngineLog()
     settings.reset_options(project=PROJECT, stack=stack, preview=False)
-    set_all_config(stack_file.engine_config(), list(stack_file.secret_keys))
+    set_all_config(dict(config or {}), list(secret_keys))
     # preview=False: in preview mode unknowns never resolve and apply() bodies never run.
-    set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=monitor,
+        logger=engine_log.logger,
+    )
     root = settings.get_root_resource()
-
-    def program() -> None:
-        runpy.run_module(PROGRAM_MODULE, run_name="__main__")
-
     try:
         _sync_await(run_pulumi_func(program))
-    except ConfigError as exc:
-        raise PlanError(str(exc)) from None
-    except pulumi.RunError as exc:
+    except (ConfigError, pulumi.RunError) as exc:
         raise PlanError(str(exc)) from None
     exported = getattr(root, "outputs", {})
     struct = _sync_await(rpc.serialize_properties(exported, {}))
+    engine_log.refuse_misused_outputs()
     return monitor.recording, render_struct(struct)
+
+
+class _EngineLog(logging.Handler):
+    """Collects what the program logs through the engine.
+
+    The SDK only warns when an Output is formatted into a string (the text becomes a useless
+    object repr, silently); a real `pulumi up` would apply that garbage, so the plan fails.
+    """
+
+    MISUSE = "Calling __str__ on an Output[T] is not supported"
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.logger = logging.Logger(f"tap.plan.engine.{id(self)}")
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def refuse_misused_outputs(self) -> None:
+        if any(self.MISUSE in record.getMessage() for record in self.records):
+            raise PlanError(
+                "the program formatted a pulumi Output into a string (use .apply or "
+                "Output.concat); a real deployment would send the object's repr to AWS"
+            )
 
 
 def _fake_shared_network_outputs(parsed: ParsedConfig) -> dict[str, Any]:

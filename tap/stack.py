@@ -57,7 +57,11 @@ class RegionalDeployment(pulumi.ComponentResource):
         if args.network_reference is not None:
             self.network = SharedNetwork(
                 labels.name("shared-network"),
-                SharedNetworkArgs(region=region, stack_reference=args.network_reference),
+                SharedNetworkArgs(
+                    region=region,
+                    stack_reference=args.network_reference,
+                    stack_name=config.networking_stack_ref or "",
+                ),
                 opts=child,
             )
         else:

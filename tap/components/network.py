@@ -230,7 +230,7 @@ class Network(pulumi.ComponentResource):
         group_name = labels.name("flow-logs")
         log_group = aws.cloudwatch.LogGroup(
             group_name,
-            name=f"/tap/{labels.namer.suffix}/vpc-flow-logs/{args.region}",
+            name=f"/vpc-flow-logs/{labels.name('vpc')}",
             retention_in_days=args.log_retention_days,
             kms_key_id=args.flow_log_key_arn,
             tags=labels.tags(group_name),
@@ -300,6 +300,7 @@ class SharedNetworkArgs:
     region: str
     # A stack that exports `regions` in TapStack's output shape (another tap stack, typically).
     stack_reference: pulumi.StackReference
+    stack_name: str
 
 
 class SharedNetwork(pulumi.ComponentResource):
@@ -314,7 +315,7 @@ class SharedNetwork(pulumi.ComponentResource):
     ) -> None:
         super().__init__("tap:network:SharedNetwork", name, None, opts)
         region = args.region
-        reference = args.stack_reference
+        reference, stack_name = args.stack_reference, args.stack_name
 
         def pick(*path: str) -> pulumi.Output[object]:
             def walk(regions: object) -> object:
@@ -322,7 +323,7 @@ class SharedNetwork(pulumi.ComponentResource):
                 for key in (region, *path):
                     if not isinstance(node, dict) or key not in node:
                         raise ValueError(
-                            f"stack {reference.name} has no output regions.{region}."
+                            f"stack {stack_name} has no output regions.{region}."
                             f"{'.'.join(path)}; it must export TapStack's `regions` output"
                         )
                     node = node[key]

@@ -1,0 +1,112 @@
+"""Shared fixtures. The mock engine is global state, so every helper here resets it first."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws
+import pytest
+
+from tap.config import StackConfig
+from tap.naming import Labels, Namer, common_tags
+from tap.plan import (
+    PlanMocks,
+    PlanResult,
+    build_manifest,
+    load_stack_file,
+    run_plan,
+    run_under_mocks,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STACKS = tuple(
+    sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        for p in PROJECT_DIR.glob("Pulumi.*.yaml")
+    )
+)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan manifest with the lookups the invariant tests need."""
+
+    stack: str
+    config: StackConfig
+    manifest: dict[str, Any]
+    warnings: tuple[str, ...]
+
+    @property
+    def resources(self) -> list[dict[str, Any]]:
+        return list(self.manifest["resources"])
+
+    def of_type(self, type_token: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["type"] == type_token]
+
+    def by_urn(self) -> dict[str, dict[str, Any]]:
+        return {r["urn"]: r for r in self.resources}
+
+    def named(self, name: str) -> dict[str, Any]:
+        matches = [r for r in self.resources if r["name"] == name]
+        assert len(matches) == 1, f"expected one resource named {name}, found {len(matches)}"
+        return matches[0]
+
+    def cloud_resources(self) -> list[dict[str, Any]]:
+        return [r for r in self.resources if r["custom"] and r["type"].startswith("aws:")]
+
+
+@pytest.fixture(scope="session")
+def plans() -> dict[str, Planned]:
+    """Each shipped stack's whole program, run once per session on its real Pulumi.<env>.yaml."""
+    planned = {}
+    for stack in STACKS:
+        result: PlanResult = run_plan(stack, PROJECT_DIR)
+        config = load_stack_file(PROJECT_DIR, stack).parse().config
+        planned[stack] = Planned(stack, config, result.manifest, result.warnings)
+    return planned
+
+
+@pytest.fixture(params=STACKS)
+def planned(request: pytest.FixtureRequest, plans: dict[str, Planned]) -> Planned:
+    return plans[request.param]
+
+
+def plan_program(program: Callable[[], None], stack: str = "test") -> dict[str, Any]:
+    """Run a small program (one component, say) under the plan's mocks; return its manifest."""
+    recording, outputs = run_under_mocks(program, stack=stack, mocks=PlanMocks("us-east-1"))
+    assert not recording.duplicate_urns, recording.duplicate_urns
+    return build_manifest(stack, recording.registrations, outputs)
+
+
+def labels_for(region: str | None = "us-east-1", suffix: str = "test") -> Labels:
+    return Labels(
+        Namer(suffix, region),
+        common_tags(environment="dev", suffix=suffix, region=region, extra={"Owner": "tests"}),
+    )
+
+
+@pytest.fixture
+def pulumi_mocks() -> Iterator[PlanMocks]:
+    """For @pulumi.runtime.test tests: the plan's mocks, not in preview (so applies run)."""
+    mocks = PlanMocks("us-east-1")
+    pulumi.runtime.settings.reset_options(project="tap", stack="test", preview=False)
+    pulumi.runtime.set_mocks(mocks, project="tap", stack="test", preview=False)
+    yield mocks
+
+
+@cache
+def is_taggable(type_token: str) -> bool:
+    """Whether the pulumi-aws resource behind `type_token` accepts `tags` (read off its class)."""
+    package, _, rest = type_token.partition(":")
+    if package != "aws" or "/" not in rest:
+        return False
+    module_name, _, class_name = rest.partition("/")
+    module = getattr(pulumi_aws, module_name + "_" if module_name == "lambda" else module_name)
+    cls = getattr(module, class_name.split(":")[-1])
+    return "tags" in inspect.signature(cls._internal_init).parameters

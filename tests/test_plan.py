@@ -1,0 +1,214 @@
+"""`tap plan` end to end: text and JSON for each stack, bad input, and the mock-engine guards."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from tap.cli import main
+from tap.plan import PlanError, refuse_duplicates, run_plan, run_under_mocks
+from tests.conftest import PROJECT_DIR, STACKS, Planned
+
+
+def write_project(directory: Path, stack: str, config: str) -> Path:
+    (directory / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    (directory / f"Pulumi.{stack}.yaml").write_text(config)
+    return directory
+
+
+def test_the_shipped_stacks_are_the_three_environments() -> None:
+    assert STACKS == ("dev", "prod", "staging")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_text_format_shows_a_tree_per_region_and_a_summary(
+    stack: str,
+    plans: dict[str, Planned],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(PROJECT_DIR)
+    assert main(["plan", "--stack", stack]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == f"tap plan: stack {stack} (project tap)"
+    for region in plans[stack].config.regions:
+        assert region in lines
+        assert f"  tap:stack:Region  tap-{stack}-" in out
+    summary = lines[-1]
+    total = len(plans[stack].resources)
+    assert summary.startswith(f"Summary: {total} resources (")
+    for region in plans[stack].config.regions:
+        count = sum(1 for r in plans[stack].cloud_resources() if r["region"] == region)
+        assert f"{region} {count}" in summary
+
+
+def test_default_stack_is_dev(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(PROJECT_DIR)
+    assert main(["plan"]) == 0
+    assert capsys.readouterr().out.startswith("tap plan: stack dev (project tap)")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_json_format_prints_exactly_the_manifest(
+    stack: str,
+    plans: dict[str, Planned],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(PROJECT_DIR)
+    assert main(["plan", "--stack", stack, "--format", "json"]) == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest == json.loads(json.dumps(plans[stack].manifest))
+
+
+def test_prod_lists_resources_in_all_three_regions(plans: dict[str, Planned]) -> None:
+    regions = {r["region"] for r in plans["prod"].cloud_resources()}
+    assert regions == {"us-east-1", "us-west-2", "eu-central-1"}
+
+
+def test_unknown_stack(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(PROJECT_DIR)
+    assert main(["plan", "--stack", "qa"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert (
+        captured.err
+        == f"tap: error: unknown stack 'qa'; stacks in {PROJECT_DIR}: dev, prod, staging\n"
+    )
+
+
+BAD_CIDR = """config:
+  aws:region: us-east-1
+  tap:environment: dev
+  tap:networks:
+    us-east-1:
+      cidr: 10.10.0.0/26
+"""
+
+
+def test_invalid_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(write_project(tmp_path, "dev", BAD_CIDR))
+    assert main(["plan", "--stack", "dev", "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "tap: error: invalid configuration: tap:networks.us-east-1.cidr prefix /26 is too small; "
+        "use a prefix between /16 and /22\n"
+    )
+
+
+def test_invalid_yaml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(write_project(tmp_path, "dev", "config: [unclosed\n"))
+    assert main(["plan"]) == 2
+    assert capsys.readouterr().err.startswith("tap: error: Pulumi.dev.yaml is not valid YAML")
+
+
+def test_warnings_go_to_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = "config:\n  tap:environment: prod\n  tap:regions: [us-east-1]\n"
+    monkeypatch.chdir(write_project(tmp_path, "prod", config))
+    assert main(["plan", "--stack", "prod", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    json.loads(captured.out)
+    assert captured.err == (
+        "warning: tap:regions is us-east-1; "
+        "prod normally runs in us-east-1, us-west-2, eu-central-1\n"
+    )
+
+
+def test_the_console_command_end_to_end(tmp_path: Path) -> None:
+    """The real process: JSON alone on stdout; a user error is one line, never a traceback."""
+    good = subprocess.run(
+        [sys.executable, "-m", "tap.cli", "plan", "--stack", "dev", "--format", "json"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["stack"] == "dev"
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "tap.cli", "plan", "--stack", "dev"],
+        cwd=write_project(tmp_path, "dev", BAD_CIDR),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert "Traceback" not in bad.stderr
+    assert bad.stderr.count("\n") == 1
+
+
+def test_a_networking_stack_reference_replaces_the_vpcs(tmp_path: Path) -> None:
+    config = "config:\n  tap:environment: dev\n  tap:networkingStackRef: acme/network/dev\n"
+    manifest = run_plan("dev", write_project(tmp_path, "dev", config)).manifest
+    types = {r["type"] for r in manifest["resources"]}
+    assert "aws:ec2/vpc:Vpc" not in types
+    assert "pulumi:pulumi:StackReference" in types
+    groups = [
+        r for r in manifest["resources"] if r["type"] == "aws:ec2/securityGroup:SecurityGroup"
+    ]
+    assert groups and all(g["inputs"]["vpcId"].startswith("vpc-shared-") for g in groups)
+    assert manifest["outputs"]["regions"]["us-east-1"]["vpcId"].startswith("vpc-shared-")
+
+
+def test_duplicate_urns_are_refused() -> None:
+    def program() -> None:
+        aws.ec2.Vpc("tap-test-use1-vpc", cidr_block="10.0.0.0/16")
+        aws.ec2.Vpc("tap-test-use1-vpc", cidr_block="10.1.0.0/16")
+
+    recording, _ = run_under_mocks(program, stack="test")
+    with pytest.raises(PlanError, match="duplicate URNs") as caught:
+        refuse_duplicates(recording)
+    assert "aws:ec2/vpc:Vpc::tap-test-use1-vpc" in str(caught.value)
+
+
+def test_an_output_formatted_into_a_string_is_refused() -> None:
+    def program() -> None:
+        vpc = aws.ec2.Vpc("tap-test-use1-vpc", cidr_block="10.0.0.0/16")
+        aws.ec2.Subnet(
+            "tap-test-use1-subnet",
+            vpc_id=vpc.id,
+            cidr_block="10.0.0.0/24",
+            tags={"Vpc": f"{vpc.id}"},
+        )
+
+    with pytest.raises(PlanError, match="formatted a pulumi Output into a string"):
+        run_under_mocks(program, stack="test")
+
+
+def test_protect_and_secrets_are_recorded() -> None:
+    def program() -> None:
+        aws.ssm.Parameter(
+            "tap-test-use1-param",
+            type="SecureString",
+            value=pulumi.Output.secret("hunter2"),
+            opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True),
+        )
+
+    from tap.plan import build_manifest  # noqa: PLC0415
+
+    recording, _ = run_under_mocks(program, stack="test")
+    (param,) = [
+        r for r in build_manifest("test", recording.registrations, {})["resources"] if r["custom"]
+    ]
+    assert param["protect"] is True
+    assert param["retainOnDelete"] is True
+    assert param["inputs"]["value"] == "<secret>"
+    assert "hunter2" not in json.dumps(param)

@@ -1,0 +1,205 @@
+"""Stack-level invariants, asserted on each shipped stack's whole program (run once per session)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections import Counter
+
+from tap.naming import GLOBAL_CODE, region_code
+from tests.conftest import Planned, is_taggable
+
+COMMON_TAG_KEYS = {"Project", "Environment", "EnvironmentSuffix", "ManagedBy", "Region", "Name"}
+
+
+def test_the_shipped_stacks_validate_without_warnings(planned: Planned) -> None:
+    assert planned.warnings == ()
+    assert planned.config.environment == planned.stack
+
+
+def test_every_taggable_resource_carries_the_common_tags_and_a_name(planned: Planned) -> None:
+    taggable = [r for r in planned.cloud_resources() if is_taggable(r["type"])]
+    assert len(taggable) > 50
+    for resource in taggable:
+        tags = resource["inputs"].get("tags")
+        assert tags, f"{resource['urn']} has no tags"
+        missing = COMMON_TAG_KEYS - set(tags)
+        assert not missing, f"{resource['name']} lacks {missing}"
+        assert tags["Project"] == "tap"
+        assert tags["Environment"] == planned.config.environment
+        assert tags["EnvironmentSuffix"] == planned.config.environment_suffix
+        assert tags["ManagedBy"] == "pulumi"
+        assert tags["Region"] in planned.config.regions
+        assert tags["Name"] == resource["name"]
+        for key, value in planned.config.tags.items():
+            assert tags[key] == value
+
+
+def test_every_name_carries_the_suffix_and_a_region_code(planned: Planned) -> None:
+    suffix = planned.config.environment_suffix
+    codes = {region_code(r) for r in planned.config.regions} | {GLOBAL_CODE}
+    for resource in planned.resources:
+        if resource["type"] == "pulumi:pulumi:Stack":
+            continue
+        parts = resource["name"].split("-")
+        assert resource["name"].startswith(f"tap-{suffix}-"), resource["name"]
+        assert parts[1 + len(suffix.split("-"))] in codes, resource["name"]
+        physical = resource["inputs"].get("name")
+        if isinstance(physical, str) and resource["custom"]:
+            assert f"tap-{suffix}-" in physical, physical
+
+
+def test_resources_land_in_the_configured_regions_only(planned: Planned) -> None:
+    regions = Counter(r["region"] for r in planned.cloud_resources())
+    assert set(regions) == set(planned.config.regions)
+    providers = planned.of_type("pulumi:providers:aws")
+    assert sorted(p["inputs"]["region"] for p in providers) == sorted(planned.config.regions)
+
+
+def test_every_region_gets_its_own_network_key_and_groups(planned: Planned) -> None:
+    for region in planned.config.regions:
+        in_region = [r for r in planned.cloud_resources() if r["region"] == region]
+        types = Counter(r["type"] for r in in_region)
+        assert types["aws:ec2/vpc:Vpc"] == 1
+        assert types["aws:kms/key:Key"] == 1
+        assert types["aws:ec2/flowLog:FlowLog"] == 1
+        network = planned.config.network(region)
+        assert types["aws:ec2/subnet:Subnet"] == 3 * network.az_count
+        nat = network.az_count if network.nat_strategy == "perAz" else 1
+        assert types["aws:ec2/natGateway:NatGateway"] == nat
+
+
+def test_iam_goes_through_the_primary_region(planned: Planned) -> None:
+    iam = [r for r in planned.cloud_resources() if r["type"].startswith("aws:iam/")]
+    assert iam
+    assert {r["region"] for r in iam} == {planned.config.primary_region}
+
+
+def test_no_duplicate_urns(planned: Planned) -> None:
+    urns = [r["urn"] for r in planned.resources]
+    assert len(urns) == len(set(urns))
+
+
+def test_parents_and_dependencies_resolve(planned: Planned) -> None:
+    urns = planned.by_urn()
+    for resource in planned.resources:
+        assert resource["parent"] is None or resource["parent"] in urns
+        assert all(d in urns for d in resource["dependencies"]), resource["urn"]
+    roots = [r for r in planned.resources if r["parent"] is None]
+    assert [r["type"] for r in roots] == ["pulumi:pulumi:Stack"]
+
+
+def test_the_database_tier_has_no_internet_route(planned: Planned) -> None:
+    tables = [
+        r
+        for r in planned.of_type("aws:ec2/routeTable:RouteTable")
+        if r["name"].endswith("-rt-database")
+    ]
+    assert len(tables) == len(planned.config.regions)
+    table_urns = {t["urn"] for t in tables}
+    routes = planned.of_type("aws:ec2/route:Route")
+    assert not [r for r in routes if table_urns & set(r["dependencies"])]
+    assert all(not t["inputs"].get("routes") for t in tables)
+    for association in planned.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation"):
+        is_db_subnet = "-rta-database-" in association["name"]
+        assert is_db_subnet == bool(table_urns & set(association["dependencies"]))
+
+
+def test_no_ingress_from_anywhere_unless_configured(planned: Planned) -> None:
+    vpc_cidrs = {n.cidr for n in planned.config.networks}
+    allowed = set(planned.config.allowed_cidrs)
+    for rule in planned.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        source = rule["inputs"].get("cidrIpv4")
+        if source is None:
+            assert rule["inputs"]["referencedSecurityGroupId"], rule["name"]
+            continue
+        assert source in vpc_cidrs | allowed, rule["name"]
+        if ipaddress.ip_network(source).prefixlen == 0:
+            assert source in allowed
+    for group in planned.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        assert "ingress" not in group["inputs"]
+    for default in planned.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
+        assert default["inputs"]["ingress"] == [] and default["inputs"]["egress"] == []
+
+
+def test_ssh_only_with_the_bastion_toggle(planned: Planned) -> None:
+    ssh = [
+        r
+        for r in planned.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r["inputs"]["fromPort"] <= 22 <= r["inputs"]["toPort"]
+    ]
+    assert bool(ssh) == planned.config.enable_bastion_ssh
+
+
+def test_logs_are_encrypted_with_the_regions_key_and_retained(planned: Planned) -> None:
+    for group in planned.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group["inputs"]["retentionInDays"] == planned.config.log_retention_days
+        assert isinstance(group["inputs"]["retentionInDays"], int)
+        key_arn = group["inputs"]["kmsKeyId"]
+        assert key_arn.startswith(f"arn:aws:kms:{group['region']}:")
+
+
+def test_prod_protects_its_keys_and_dev_tears_down(planned: Planned) -> None:
+    keys = planned.of_type("aws:kms/key:Key")
+    assert {k["protect"] for k in keys} == {planned.config.is_prod}
+    windows = {k["inputs"]["deletionWindowInDays"] for k in keys}
+    assert windows == {planned.config.kms_deletion_window_days}
+    if not planned.config.is_prod:
+        assert not [r for r in planned.resources if r["protect"]]
+
+
+def test_password_policy_only_where_configured(planned: Planned) -> None:
+    policies = planned.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
+    assert len(policies) == (1 if planned.config.manage_account_password_policy else 0)
+    assert all(p["region"] == planned.config.primary_region for p in policies)
+
+
+def test_outputs_per_region(planned: Planned) -> None:
+    outputs = planned.manifest["outputs"]
+    assert outputs["environment"] == planned.config.environment
+    assert outputs["primaryRegion"] == planned.config.primary_region
+    assert set(outputs["regions"]) == set(planned.config.regions)
+    for region, values in outputs["regions"].items():
+        az_count = planned.config.network(region).az_count
+        assert values["vpcId"].startswith("vpc-")
+        assert values["vpcCidr"] == planned.config.network(region).cidr
+        assert {tier: len(ids) for tier, ids in values["subnetIds"].items()} == {
+            "public": az_count,
+            "private": az_count,
+            "database": az_count,
+        }
+        assert set(values["securityGroupIds"]) >= {"app", "apiEndpoint", "database"}
+        assert values["kmsKeyArn"].startswith(f"arn:aws:kms:{region}:")
+
+
+def test_manifest_follows_the_contract(planned: Planned) -> None:
+    manifest = json.loads(json.dumps(planned.manifest))
+    assert list(manifest) == ["project", "stack", "resources", "outputs"]
+    assert manifest["project"] == "tap"
+    assert manifest["stack"] == planned.stack
+    keys = [
+        "urn",
+        "type",
+        "name",
+        "parent",
+        "custom",
+        "region",
+        "protect",
+        "retainOnDelete",
+        "dependencies",
+        "inputs",
+    ]
+    for resource in manifest["resources"]:
+        assert list(resource) == keys
+        assert resource["urn"].startswith(f"urn:pulumi:{planned.stack}::tap::")
+    assert not _floats_that_are_whole(manifest)
+
+
+def _floats_that_are_whole(value: object) -> list[float]:
+    if isinstance(value, float):
+        return [value] if value.is_integer() else []
+    if isinstance(value, dict):
+        return [f for item in value.values() for f in _floats_that_are_whole(item)]
+    if isinstance(value, list):
+        return [f for item in value for f in _floats_that_are_whole(item)]
+    return []
