@@ -51,19 +51,9 @@ class _GroupBuilder:
         *,
         cidr: pulumi.Input[str] | None = None,
         source_group: pulumi.Input[str] | None = None,
-    ) -> aws.vpc.SecurityGroupIngressRule:
-        name = f"{self.name}-in-{rule}"
-        return aws.vpc.SecurityGroupIngressRule(
-            name,
-            security_group_id=self.group.id,
-            description=description,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            cidr_ipv4=cidr,
-            referenced_security_group_id=source_group,
-            tags=self._labels.tags(name),
-            opts=pulumi.ResourceOptions(parent=self._parent),
+    ) -> None:
+        self._rule(
+            aws.vpc.SecurityGroupIngressRule, "in", rule, port, description, cidr, source_group
         )
 
     def egress(
@@ -74,9 +64,24 @@ class _GroupBuilder:
         *,
         cidr: pulumi.Input[str] | None = None,
         target_group: pulumi.Input[str] | None = None,
-    ) -> aws.vpc.SecurityGroupEgressRule:
-        name = f"{self.name}-out-{rule}"
-        return aws.vpc.SecurityGroupEgressRule(
+    ) -> None:
+        self._rule(
+            aws.vpc.SecurityGroupEgressRule, "out", rule, port, description, cidr, target_group
+        )
+
+    def _rule(
+        self,
+        kind: type[aws.vpc.SecurityGroupIngressRule] | type[aws.vpc.SecurityGroupEgressRule],
+        direction: str,
+        rule: str,
+        port: int,
+        description: str,
+        cidr: pulumi.Input[str] | None,
+        peer_group: pulumi.Input[str] | None,
+    ) -> None:
+        """One TCP port, to or from exactly one CIDR or one peer group."""
+        name = f"{self.name}-{direction}-{rule}"
+        kind(
             name,
             security_group_id=self.group.id,
             description=description,
@@ -84,7 +89,7 @@ class _GroupBuilder:
             from_port=port,
             to_port=port,
             cidr_ipv4=cidr,
-            referenced_security_group_id=target_group,
+            referenced_security_group_id=peer_group,
             tags=self._labels.tags(name),
             opts=pulumi.ResourceOptions(parent=self._parent),
         )

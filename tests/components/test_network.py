@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -17,6 +18,7 @@ from tap.components.network import (
     SharedNetwork,
     SharedNetworkArgs,
 )
+from tap.naming import region_code
 from tap.plan import PlanError, PlanMocks, run_under_mocks
 from tests.conftest import is_taggable, labels_for, plan_program
 
@@ -181,6 +183,19 @@ def test_every_resource_is_named_and_tagged() -> None:
             assert tags["Project"] == "tap"
 
 
+def shared_network_program(region: str) -> Callable[[], None]:
+    def program() -> None:
+        ref = pulumi.StackReference("tap-dev-gbl-network-ref", stack_name="org/net/dev")
+        network = SharedNetwork(
+            f"tap-dev-{region_code(region)}-shared-network",
+            SharedNetworkArgs(region=region, stack_reference=ref, stack_name="org/net/dev"),
+        )
+        pulumi.export("vpc", network.vpc_id)
+        pulumi.export("private", network.subnet_ids["private"])
+
+    return program
+
+
 def test_shared_network_reads_the_referenced_stack() -> None:
     mocks = PlanMocks("us-east-1")
     mocks.stack_reference_outputs["org/net/dev"] = {
@@ -192,39 +207,20 @@ def test_shared_network_reads_the_referenced_stack() -> None:
             }
         }
     }
-    seen: dict[str, Any] = {}
-
-    def program() -> None:
-        ref = pulumi.StackReference("tap-dev-gbl-network-ref", stack_name="org/net/dev")
-        network = SharedNetwork(
-            "tap-dev-use1-shared-network",
-            SharedNetworkArgs(region="us-east-1", stack_reference=ref, stack_name="org/net/dev"),
-        )
-        pulumi.export("vpc", network.vpc_id)
-        pulumi.export("private", network.subnet_ids["private"])
-
-    recording, outputs = run_under_mocks(program, stack="test", mocks=mocks)
-    seen.update(outputs)
-    assert seen == {"vpc": "vpc-shared", "private": ["b", "c"]}
+    recording, outputs = run_under_mocks(
+        shared_network_program("us-east-1"), stack="test", mocks=mocks
+    )
+    assert outputs == {"vpc": "vpc-shared", "private": ["b", "c"]}
     assert not [r for r in recording.registrations if r.type == "aws:ec2/vpc:Vpc"]
 
 
 def test_shared_network_explains_a_missing_region() -> None:
     mocks = PlanMocks("us-east-1")
     mocks.stack_reference_outputs["org/net/dev"] = {"regions": {}}
-
-    def program() -> None:
-        ref = pulumi.StackReference("tap-dev-gbl-network-ref", stack_name="org/net/dev")
-        network = SharedNetwork(
-            "tap-dev-usw2-shared-network",
-            SharedNetworkArgs(region="us-west-2", stack_reference=ref, stack_name="org/net/dev"),
-        )
-        pulumi.export("vpc", network.vpc_id)
-
     with pytest.raises(
         ValueError, match=r"stack org/net/dev has no output regions\.us-west-2\.vpcId"
     ):
-        run_under_mocks(program, stack="test", mocks=mocks)
+        run_under_mocks(shared_network_program("us-west-2"), stack="test", mocks=mocks)
 
 
 def test_an_unmocked_invoke_fails_the_plan_instead_of_returning_none() -> None:
