@@ -377,7 +377,7 @@ def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
             "regions": _fake_shared_network_outputs(parsed)
         }
     recording, outputs = run_under_mocks(
-        _run_program_module,
+        run_program_module,
         stack=stack,
         config=stack_file.engine_config(),
         secret_keys=stack_file.secret_keys,
@@ -397,7 +397,7 @@ def refuse_duplicates(recording: Recording) -> None:
         )
 
 
-def _run_program_module() -> None:
+def run_program_module() -> None:
     runpy.run_module(PROGRAM_MODULE, run_name="__main__")
 
 

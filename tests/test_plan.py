@@ -6,13 +6,21 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pytest
 
 from tap.cli import main
-from tap.plan import PlanError, refuse_duplicates, run_plan, run_under_mocks
+from tap.plan import (
+    PlanError,
+    PlanMocks,
+    refuse_duplicates,
+    run_plan,
+    run_program_module,
+    run_under_mocks,
+)
 from tests.conftest import PROJECT_DIR, STACKS, Planned
 
 
@@ -212,3 +220,27 @@ def test_protect_and_secrets_are_recorded() -> None:
     assert param["retainOnDelete"] is True
     assert param["inputs"]["value"] == "<secret>"
     assert "hunter2" not in json.dumps(param)
+
+
+class CountingMocks(PlanMocks):
+    def __init__(self) -> None:
+        super().__init__("us-east-1")
+        self.registered: list[str] = []
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        self.registered.append(args.typ)
+        return super().new_resource(args)
+
+
+def test_the_program_refuses_bad_config_before_registering_anything() -> None:
+    """As under `pulumi up`: __main__ raises a RunError (no traceback) and creates nothing."""
+    mocks = CountingMocks()
+    with pytest.raises(PlanError) as caught:
+        run_under_mocks(
+            run_program_module,
+            stack="dev",
+            config={"tap:environment": "dev", "tap:logRetentionDays": "31"},
+            mocks=mocks,
+        )
+    assert str(caught.value).startswith("tap:logRetentionDays 31 is not a retention")
+    assert mocks.registered == []
