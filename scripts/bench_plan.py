@@ -1,6 +1,6 @@
 """Benchmark `tap plan` against a bare Python that only imports what the program uses.
 
-The bound (docs and issue #2): `tap plan --stack prod` takes under 2.5x the time of a process
+The bound (README, "Development"): `tap plan --stack prod` takes under 2.5x the time of a process
 that imports `pulumi` and loads the pulumi_aws submodules the program uses. pulumi_aws loads
 its submodules lazily, so the baseline touches the classes the manifest lists to really load
 them, exactly as the program does.

@@ -105,9 +105,11 @@ def home_regions(resources: list[dict[str, Any]]) -> dict[str, str | None]:
 def render_text(manifest: dict[str, Any], out: TextIO) -> None:
     resources: list[dict[str, Any]] = manifest["resources"]
     homes = home_regions(resources)
+    # A section shows only its own resources: regional subtrees are cut out of `global`.
     children: dict[str | None, list[dict[str, Any]]] = {}
     for resource in resources:
-        children.setdefault(resource["parent"], []).append(resource)
+        if resource["parent"] is None or homes[resource["urn"]] == homes.get(resource["parent"]):
+            children.setdefault(resource["parent"], []).append(resource)
 
     out.write(f"tap plan: stack {manifest['stack']} (project {manifest['project']})\n")
     sections: list[str | None] = sorted({h for h in homes.values() if h}, key=str)

@@ -48,9 +48,14 @@ MAX_VPC_PREFIX = 22
 SUFFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$")
 SUFFIX_MAX_LENGTH = 12
 STACK_REF_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
-RESERVED_TAG_KEYS = frozenset({"Name", "Project", "Environment", "ManagedBy", "Region"})
-# AWS allows 50 tags per resource; the common tags and Name take 5 of them.
-MAX_USER_TAGS = 45
+# Tags tap sets itself (tap.naming.common_tags, Name, and Tier on subnets).
+RESERVED_TAG_KEYS = frozenset(
+    {"Name", "Project", "Environment", "EnvironmentSuffix", "ManagedBy", "Region", "Tier"}
+)
+# AWS allows 50 tags per resource; tap's own keys take the rest.
+MAX_USER_TAGS = 50 - len(RESERVED_TAG_KEYS)
+# SSH sources broader than this are the internet in all but name (CIS 5.2).
+WIDEST_SSH_PREFIX = 8
 
 PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
@@ -214,6 +219,16 @@ class RawStackConfig(_Model):
             )
         return value
 
+    @field_validator("allowed_account_ids", mode="before")
+    @classmethod
+    def _unquoted_account_ids(cls, value: Any) -> Any:
+        # YAML reads an unquoted 012345678901 as a number: put the digits back.
+        if isinstance(value, list):
+            return [
+                f"{v:012d}" if isinstance(v, int) and not isinstance(v, bool) else v for v in value
+            ]
+        return value
+
     @field_validator("allowed_account_ids")
     @classmethod
     def _valid_account_ids(cls, value: list[str]) -> list[str]:
@@ -231,11 +246,17 @@ class RawStackConfig(_Model):
                     "is empty but tap:enableBastionSsh is true; list the CIDRs allowed to "
                     "reach SSH (port 22)",
                 )
-            if any(ipaddress.ip_network(c).prefixlen == 0 for c in self.allowed_cidrs):
+            too_wide = [
+                c
+                for c in self.allowed_cidrs
+                if ipaddress.ip_network(c).prefixlen < WIDEST_SSH_PREFIX
+            ]
+            if too_wide:
                 raise _KeyedError(
                     "allowedCidrs",
-                    "contains 0.0.0.0/0 while tap:enableBastionSsh is true; SSH from the "
-                    "whole internet is never allowed (CIS 5.2), list specific CIDRs",
+                    f"contains {', '.join(too_wide)} while tap:enableBastionSsh is true; SSH "
+                    "from the whole internet is never allowed (CIS 5.2), list specific CIDRs "
+                    f"of /{WIDEST_SSH_PREFIX} or narrower",
                 )
         return self
 
@@ -354,6 +375,13 @@ def _resolve(raw: RawStackConfig, stack: str) -> ParsedConfig:
         raise ConfigError(
             f"{config_key('primaryRegion')} {primary} is not one of {config_key('regions')} "
             f"({', '.join(regions)}); choose one of those"
+        )
+
+    unused = sorted(set(raw.networks) - set(regions))
+    if unused:
+        warnings.append(
+            f"{config_key('networks')} has entries for {', '.join(unused)}, which "
+            f"{config_key('regions')} does not list; they are ignored"
         )
 
     networks = []

@@ -1,7 +1,7 @@
 """Offline plan: run the real program under Pulumi's mock engine and collect a manifest.
 
-No cloud, credentials or Pulumi CLI. The manifest format is a contract (docs/DESIGN): other tools
-read `tap plan --format json`, so change it only by adding fields.
+No cloud, credentials or Pulumi CLI. The manifest format is a contract (docs/architecture.md):
+other tools read `tap plan --format json`, so change it only by adding fields.
 
 The mock engine hides failures a real engine would report, so this module guards against them:
 duplicate URNs are detected here, unmocked invokes fail loudly instead of returning None, and
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import runpy
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +25,7 @@ import yaml
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -115,7 +117,7 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
         known = ", ".join(available_stacks(project_dir)) or "none"
         raise PlanError(f"unknown stack {stack!r}; stacks in {project_dir}: {known}")
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = yaml.load(path.read_text(), Loader=_Yaml12Loader) or {}
     except yaml.YAMLError as exc:
         raise PlanError(f"{path.name} is not valid YAML: {exc}") from None
     config = document.get("config") or {}
@@ -125,6 +127,25 @@ def load_stack_file(project_dir: Path, stack: str) -> StackFile:
         k for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}
     )
     return StackFile(stack, path, config, secret_keys)
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """The Pulumi CLI reads stack files as YAML 1.2, where only true/false are booleans.
+
+    PyYAML follows YAML 1.1 (yes/no/on/off too); matching the CLI keeps `tap plan` and
+    `pulumi up` in agreement about a value like `enableBastionSsh: yes` (a string: refused).
+    """
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 # --- the mock engine ---------------------------------------------------------------------------
@@ -268,6 +289,18 @@ class RecordingMonitor(MockMonitor):
         self.recording = Recording()
         self._lock = threading.Lock()
         self._seen: set[str] = set()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the real engine builds them; the stock mock keeps only the parent's type.
+
+        The qualified type chains every ancestor's type, except the root Stack's.
+        """
+        parent_type = ""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != "pulumi:pulumi:Stack":
+                parent_type = qualified + "$"
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{parent_type}{type_}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:
         self._record(

@@ -125,6 +125,13 @@ class TestWarnings:
             "tap:regions is us-east-1; prod normally runs in us-east-1, us-west-2, eu-central-1",
         )
 
+    def test_networks_for_unlisted_regions_warn(self) -> None:
+        parsed = parse({"networks": {"eu-central-1": {"cidr": "10.50.0.0/16"}}}, "dev")
+        assert parsed.warnings == (
+            "tap:networks has entries for eu-central-1, which tap:regions does not list; "
+            "they are ignored",
+        )
+
     def test_expected_regions_do_not_warn(self) -> None:
         assert parse({"regions": ["us-west-2", "us-east-1"]}, "dev").warnings == ()
 
@@ -275,10 +282,14 @@ class TestRefused:
             "to reach SSH (port 22)"
         )
 
-    def test_bastion_refuses_the_whole_internet(self) -> None:
-        assert refuse({"enableBastionSsh": True, "allowedCidrs": ["0.0.0.0/0"]}) == (
-            "tap:allowedCidrs contains 0.0.0.0/0 while tap:enableBastionSsh is true; SSH from the "
-            "whole internet is never allowed (CIS 5.2), list specific CIDRs"
+    @pytest.mark.parametrize(
+        "cidrs", [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["10.0.0.0/8", "64.0.0.0/3"]]
+    )
+    def test_bastion_refuses_the_whole_internet(self, cidrs: list[str]) -> None:
+        too_wide = ", ".join(c for c in cidrs if int(c.split("/")[1]) < 8)
+        assert refuse({"enableBastionSsh": True, "allowedCidrs": cidrs}) == (
+            f"tap:allowedCidrs contains {too_wide} while tap:enableBastionSsh is true; SSH from "
+            "the whole internet is never allowed (CIS 5.2), list specific CIDRs of /8 or narrower"
         )
 
     def test_https_from_anywhere_is_allowed_when_asked_for(self) -> None:
@@ -290,14 +301,14 @@ class TestRefused:
             (
                 {"Name": "x"},
                 "tap:tags tag 'Name' is set by tap itself; reserved keys are Environment, "
-                "ManagedBy, Name, Project, Region",
+                "EnvironmentSuffix, ManagedBy, Name, Project, Region, Tier",
             ),
             ({"aws:foo": "x"}, "tap:tags tag 'aws:foo': the aws: prefix is reserved by AWS"),
             (
                 {"k" * 129: "x"},
                 f"tap:tags tag {'k' * 129!r}: keys must be 1-128 characters and values at most 256",
             ),
-            ({f"t{i}": "x" for i in range(46)}, "tap:tags at most 45 tags are allowed, got 46"),
+            ({f"t{i}": "x" for i in range(44)}, "tap:tags at most 43 tags are allowed, got 44"),
         ],
     )
     def test_tags(self, tags: dict[str, str], message: str) -> None:
@@ -308,6 +319,10 @@ class TestRefused:
             "tap:networkingStackRef 'a/b/c/d' is not a stack reference; use <stack>, "
             "<project>/<stack> or <organization>/<project>/<stack>"
         )
+
+    def test_unquoted_account_ids_keep_their_digits(self) -> None:
+        config = parse({"allowedAccountIds": [12345678901]}, "dev").config
+        assert config.allowed_account_ids == ("012345678901",)
 
     def test_account_ids(self) -> None:
         assert refuse({"allowedAccountIds": ["1234"]}) == (

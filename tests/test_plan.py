@@ -57,6 +57,40 @@ def test_text_format_shows_a_tree_per_region_and_a_summary(
         assert f"{region} {count}" in summary
 
 
+def test_text_format_shows_each_resource_once(
+    plans: dict[str, Planned], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(PROJECT_DIR)
+    assert main(["plan", "--stack", "prod"]) == 0
+    tree = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    names = sorted(line.split()[1] for line in tree)
+    assert names == sorted(r["name"] for r in plans["prod"].resources)
+
+
+def test_urns_are_built_like_the_real_engine(plans: dict[str, Planned]) -> None:
+    """Every ancestor's type is chained into the URN; the root Stack's never is."""
+    vpc = plans["prod"].named("tap-prod-use1-vpc")
+    assert vpc["urn"] == (
+        "urn:pulumi:prod::tap::tap:stack:TapStack$tap:stack:Region$tap:network:Network"
+        "$aws:ec2/vpc:Vpc::tap-prod-use1-vpc"
+    )
+    stack = plans["prod"].named("tap-prod-gbl-stack")
+    assert stack["urn"] == "urn:pulumi:prod::tap::tap:stack:TapStack::tap-prod-gbl-stack"
+
+
+def test_yaml_booleans_follow_the_pulumi_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """YAML 1.2, as the CLI reads it: `yes` is a string, so it is refused, not taken as true."""
+    config = "config:\n  tap:environment: dev\n  tap:manageAccountPasswordPolicy: yes\n"
+    monkeypatch.chdir(write_project(tmp_path, "dev", config))
+    assert main(["plan"]) == 2
+    assert capsys.readouterr().err == (
+        "tap: error: invalid configuration: tap:manageAccountPasswordPolicy must be true or "
+        "false, got 'yes'\n"
+    )
+
+
 def test_default_stack_is_dev(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
