@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "tap"
+_SettingsT = TypeVar("_SettingsT", bound=BaseModel)
 
 Environment = Literal["dev", "staging", "prod"]
 Region = Literal["us-east-1", "us-west-2", "eu-central-1"]
@@ -136,6 +137,215 @@ class RegionNetwork(_Model):
     nat_strategy: NatStrategy
 
 
+LogStatement = Literal["none", "ddl", "mod", "all"]
+AURORA_POSTGRES_MAJORS = (13, 14, 15, 16, 17)
+ENGINE_VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)$")
+SERVERLESS_CLASS = "db.serverless"
+# Aurora PostgreSQL's provisioned instance families (current generation).
+PROVISIONED_CLASS_PATTERN = re.compile(
+    r"^db\.(r5|r6g|r6gd|r6i|r6id|r7g|r7i|r8g|x2g|t3|t4g)\.(medium|large|\d*xlarge)$"
+)
+# Serverless v2 may scale to 0 ACUs only from these minor versions on, per major.
+SCALE_TO_ZERO_SINCE = {13: 15, 14: 12, 15: 7, 16: 3, 17: 4}
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+RESERVED_DB_USERNAMES = frozenset({"postgres", "rdsadmin", "admin", "root", "master"})
+IDENTIFIER_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$")
+
+
+class DatabaseConfig(_Model):
+    """`tap:database`; missing fields take the environment's defaults (DATABASE_DEFAULTS)."""
+
+    engine_version: str | None = None
+    instance_class: str | None = None
+    instance_count: Annotated[int, Field(ge=1, le=16)] | None = None
+    serverless_min_capacity: Annotated[float, Field(ge=0, le=256, multiple_of=0.5)] | None = None
+    serverless_max_capacity: Annotated[float, Field(ge=1, le=256, multiple_of=0.5)] | None = None
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)] | None = None
+    global_database: bool | None = Field(default=None, alias="global")
+    log_statement: LogStatement | None = None
+    log_min_duration_statement_ms: Annotated[int, Field(ge=-1, le=2147483647)] | None = None
+    performance_insights: bool | None = None
+    monitoring_interval: int | None = None
+    master_username: str | None = None
+    database_name: str | None = None
+
+    @field_validator("engine_version")
+    @classmethod
+    def _valid_engine_version(cls, value: str | None) -> str | None:
+        if value is not None:
+            match = ENGINE_VERSION_PATTERN.match(value)
+            if not match or int(match.group(1)) not in AURORA_POSTGRES_MAJORS:
+                majors = ", ".join(map(str, AURORA_POSTGRES_MAJORS))
+                raise ValueError(
+                    f"{value!r} is not an Aurora PostgreSQL version; use <major>.<minor> with "
+                    f"major {majors}, e.g. 16.6"
+                )
+        return value
+
+    @field_validator("instance_class")
+    @classmethod
+    def _valid_instance_class(cls, value: str | None) -> str | None:
+        if value not in (None, SERVERLESS_CLASS) and not PROVISIONED_CLASS_PATTERN.match(value):
+            raise ValueError(
+                f"{value!r} is not an Aurora PostgreSQL instance class; use db.serverless "
+                "(Serverless v2) or a provisioned class such as db.r6g.large, db.r7g.xlarge "
+                "or db.t4g.medium (families r5, r6g, r6gd, r6i, r6id, r7g, r7i, r8g, x2g, t3, "
+                "t4g)"
+            )
+        return value
+
+    @field_validator("monitoring_interval")
+    @classmethod
+    def _valid_monitoring_interval(cls, value: int | None) -> int | None:
+        if value is not None and value not in MONITORING_INTERVALS:
+            allowed = ", ".join(map(str, MONITORING_INTERVALS))
+            raise ValueError(
+                f"{value} is not an enhanced-monitoring interval; use one of {allowed} "
+                "(0 turns it off)"
+            )
+        return value
+
+    @field_validator("master_username")
+    @classmethod
+    def _valid_master_username(cls, value: str | None) -> str | None:
+        if value is not None:
+            if not IDENTIFIER_PATTERN.match(value):
+                raise ValueError(
+                    f"{value!r} is not allowed; use 1-63 letters, digits and underscores, "
+                    "starting with a letter"
+                )
+            if value.lower() in RESERVED_DB_USERNAMES:
+                raise ValueError(
+                    f"{value!r} is a default or reserved name; choose a non-default master "
+                    "username (e.g. tap_admin)"
+                )
+        return value
+
+    @field_validator("database_name")
+    @classmethod
+    def _valid_database_name(cls, value: str | None) -> str | None:
+        if value is not None and not IDENTIFIER_PATTERN.match(value):
+            raise ValueError(
+                f"{value!r} is not allowed; use 1-63 letters, digits and underscores, "
+                "starting with a letter"
+            )
+        return value
+
+
+class DatabaseSettings(_Model):
+    """`tap:database` with every default applied."""
+
+    engine_version: str
+    instance_class: str
+    instance_count: int
+    serverless_min_capacity: float
+    serverless_max_capacity: float
+    backup_retention_days: int
+    global_database: bool
+    log_statement: LogStatement
+    log_min_duration_statement_ms: int
+    performance_insights: bool
+    monitoring_interval: int
+    master_username: str
+    database_name: str
+
+    @property
+    def serverless(self) -> bool:
+        return self.instance_class == SERVERLESS_CLASS
+
+    @property
+    def engine_major(self) -> int:
+        return int(self.engine_version.split(".")[0])
+
+
+class StorageConfig(_Model):
+    """`tap:storage`; missing fields take the environment's defaults (STORAGE_DEFAULTS)."""
+
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    abort_incomplete_multipart_days: Annotated[int, Field(ge=1, le=30)] | None = None
+    replication_time_control: bool | None = None
+
+
+class StorageSettings(_Model):
+    noncurrent_version_expiration_days: int
+    abort_incomplete_multipart_days: int
+    replication_time_control: bool
+
+
+DATABASE_DEFAULTS: dict[str, DatabaseSettings] = {
+    "dev": DatabaseSettings(
+        engine_version="16.6",
+        instance_class=SERVERLESS_CLASS,
+        instance_count=1,
+        serverless_min_capacity=0,  # scales to zero when idle
+        serverless_max_capacity=4,
+        backup_retention_days=1,
+        global_database=False,
+        log_statement="ddl",
+        log_min_duration_statement_ms=500,
+        performance_insights=True,
+        monitoring_interval=0,
+        master_username="tap_admin",
+        database_name="tap",
+    ),
+    "staging": DatabaseSettings(
+        engine_version="16.6",
+        instance_class=SERVERLESS_CLASS,
+        instance_count=1,
+        serverless_min_capacity=0.5,
+        serverless_max_capacity=8,
+        backup_retention_days=7,
+        global_database=False,
+        log_statement="ddl",
+        log_min_duration_statement_ms=1000,
+        performance_insights=True,
+        monitoring_interval=60,
+        master_username="tap_admin",
+        database_name="tap",
+    ),
+    "prod": DatabaseSettings(
+        engine_version="16.6",
+        instance_class="db.r6g.large",
+        instance_count=2,
+        serverless_min_capacity=0.5,
+        serverless_max_capacity=16,
+        backup_retention_days=14,
+        global_database=True,
+        log_statement="ddl",
+        log_min_duration_statement_ms=1000,
+        performance_insights=True,
+        monitoring_interval=15,
+        master_username="tap_admin",
+        database_name="tap",
+    ),
+}
+PROD_MIN_BACKUP_RETENTION_DAYS = 7
+
+STORAGE_DEFAULTS: dict[str, StorageSettings] = {
+    "dev": StorageSettings(
+        noncurrent_version_expiration_days=7,
+        abort_incomplete_multipart_days=7,
+        replication_time_control=False,
+    ),
+    "staging": StorageSettings(
+        noncurrent_version_expiration_days=30,
+        abort_incomplete_multipart_days=7,
+        replication_time_control=False,
+    ),
+    "prod": StorageSettings(
+        noncurrent_version_expiration_days=90,
+        abort_incomplete_multipart_days=7,
+        replication_time_control=True,
+    ),
+}
+
+
+def scale_to_zero_supported(engine_version: str) -> bool:
+    """Whether Aurora Serverless v2 may pause at 0 ACUs on this Aurora PostgreSQL version."""
+    major, minor = (int(part) for part in engine_version.split("."))
+    return major in SCALE_TO_ZERO_SINCE and minor >= SCALE_TO_ZERO_SINCE[major]
+
+
 class RawStackConfig(_Model):
     """The `tap:` keys exactly as a stack file may write them."""
 
@@ -152,6 +362,8 @@ class RawStackConfig(_Model):
     manage_account_password_policy: bool = False
     networking_stack_ref: str | None = None
     allowed_account_ids: list[str] = Field(default_factory=list)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
 
     @field_validator("environment_suffix")
     @classmethod
@@ -278,6 +490,8 @@ class StackConfig(_Model):
     manage_account_password_policy: bool
     networking_stack_ref: str | None
     allowed_account_ids: tuple[str, ...]
+    storage: StorageSettings
+    database: DatabaseSettings
 
     @property
     def is_prod(self) -> bool:
@@ -396,6 +610,12 @@ def _resolve(raw: RawStackConfig, stack: str) -> ParsedConfig:
             )
         )
     _refuse_overlaps(networks)
+    storage = _merge(STORAGE_DEFAULTS[raw.environment], raw.storage)
+    database = _merge(DATABASE_DEFAULTS[raw.environment], raw.database)
+    if raw.database.global_database is None and len(regions) < 2:
+        # prod's default global database needs a second region; a one-region stack runs regional.
+        database = database.model_copy(update={"global_database": False})
+    _check_database(database, raw.environment, regions)
 
     config = StackConfig(
         stack=stack,
@@ -412,8 +632,49 @@ def _resolve(raw: RawStackConfig, stack: str) -> ParsedConfig:
         manage_account_password_policy=raw.manage_account_password_policy,
         networking_stack_ref=raw.networking_stack_ref,
         allowed_account_ids=tuple(raw.allowed_account_ids),
+        storage=storage,
+        database=database,
     )
     return ParsedConfig(config, tuple(warnings))
+
+
+def _merge(defaults: _SettingsT, given: BaseModel) -> _SettingsT:
+    """The environment's defaults, overridden by the fields the stack file sets."""
+    return defaults.model_copy(update=given.model_dump(exclude_none=True))
+
+
+def _check_database(
+    database: DatabaseSettings, environment: str, regions: tuple[Region, ...]
+) -> None:
+    """Rules across fields, and per environment, after defaults are applied."""
+    if environment == "prod" and database.backup_retention_days < PROD_MIN_BACKUP_RETENTION_DAYS:
+        raise ConfigError(
+            f"{config_key('database', 'backupRetentionDays')} {database.backup_retention_days} is "
+            f"below the prod minimum; use {PROD_MIN_BACKUP_RETENTION_DAYS} to 35 days"
+        )
+    if database.global_database and len(regions) < 2:
+        raise ConfigError(
+            f"{config_key('database', 'global')} is true but {config_key('regions')} lists one "
+            "region; a global database needs a primary and at least one secondary region"
+        )
+    if database.serverless:
+        if database.serverless_min_capacity > database.serverless_max_capacity:
+            raise ConfigError(
+                f"{config_key('database', 'serverlessMinCapacity')} "
+                f"{database.serverless_min_capacity:g} is above "
+                f"{config_key('database', 'serverlessMaxCapacity')} "
+                f"{database.serverless_max_capacity:g}; the minimum must not exceed the maximum"
+            )
+        if database.serverless_min_capacity == 0 and not scale_to_zero_supported(
+            database.engine_version
+        ):
+            since = ", ".join(f"{m}.{n}" for m, n in SCALE_TO_ZERO_SINCE.items())
+            raise ConfigError(
+                f"{config_key('database', 'serverlessMinCapacity')} 0 (scale to zero) needs "
+                f"Aurora PostgreSQL {since} or later in its major version; "
+                f"{config_key('database', 'engineVersion')} is {database.engine_version}, so "
+                "use a minimum of 0.5 or a newer version"
+            )
 
 
 def default_vpc_cidr(environment: str, region: Region) -> str:
@@ -457,11 +718,18 @@ def _describe(exc: ValidationError, data: Mapping[str, Any]) -> str:
             key = config_key(*location[:-1])
         allowed = error["ctx"]["expected"].replace("'", "")
         return f"{key} {value!r} is not allowed; use one of {allowed}"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+    if kind in (
+        "greater_than_equal",
+        "less_than_equal",
+        "greater_than",
+        "less_than",
+        "multiple_of",
+    ):
         return f"{key} {value!r} is out of range; {_bounds(key)}"
     expected = {
         "string_type": "a string",
         "int_type": "a whole number",
+        "float_type": "a number",
         "bool_type": "true or false",
         "list_type": "a list",
         "dict_type": "a map",
@@ -470,20 +738,34 @@ def _describe(exc: ValidationError, data: Mapping[str, Any]) -> str:
     return f"{key} must be {expected}, got {value!r}"
 
 
+RANGE_HINTS = {
+    "azCount": "use 2 or 3 availability zones",
+    "kmsDeletionWindowDays": "use 7 to 30 days (the window KMS allows)",
+    "instanceCount": "use 1 to 16 (a writer and up to 15 readers)",
+    "backupRetentionDays": "use 1 to 35 days (the range Aurora allows)",
+    "serverlessMinCapacity": "use 0 to 256 ACUs in steps of 0.5",
+    "serverlessMaxCapacity": "use 1 to 256 ACUs in steps of 0.5",
+    "logMinDurationStatementMs": "use -1 (off), 0 (every statement) or a duration in ms",
+    "noncurrentVersionExpirationDays": "use 1 to 3650 days",
+    "abortIncompleteMultipartDays": "use 1 to 30 days",
+}
+
+
 def _bounds(key: str) -> str:
-    if key.endswith("azCount"):
-        return "use 2 or 3 availability zones"
-    if key.endswith("kmsDeletionWindowDays"):
-        return "use 7 to 30 days (the window KMS allows)"
-    return "see docs/configuration.md"
+    return RANGE_HINTS.get(key.rsplit(".", 1)[-1].rsplit(":", 1)[-1], "see docs/configuration.md")
+
+
+SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "networks": NetworkConfig,
+    "storage": StorageConfig,
+    "database": DatabaseConfig,
+}
 
 
 def _unknown_key_message(location: list[str], data: Mapping[str, Any]) -> str:
     *parent, unknown = location
-    if parent:
-        allowed = sorted(f.alias or n for n, f in NetworkConfig.model_fields.items())
-    else:
-        allowed = sorted(f.alias or n for n, f in RawStackConfig.model_fields.items())
+    section: type[BaseModel] = SECTION_MODELS[parent[0]] if parent else RawStackConfig
+    allowed = sorted(f.alias or n for n, f in section.model_fields.items())
     hint = difflib.get_close_matches(unknown, allowed, n=1)
     suggestion = f" (did you mean {config_key(*parent, hint[0])}?)" if hint else ""
     return (

@@ -404,3 +404,157 @@ class TestLoadThroughPulumiConfig:
         pulumi.runtime.set_all_config({"tap:environment": "dev", "tap:logRetention": "90"})
         with pytest.raises(ConfigError, match=r"^tap:logRetention is not a known key"):
             load()
+
+
+class TestDataTier:
+    def test_dev_runs_a_serverless_database_that_scales_to_zero(self) -> None:
+        database = parse({}, "dev").config.database
+        assert database.serverless
+        assert database.serverless_min_capacity == 0
+        assert database.instance_count == 1
+        assert database.global_database is False
+
+    def test_staging_is_regional_with_one_instance(self) -> None:
+        database = parse({}, "staging").config.database
+        assert (database.instance_count, database.global_database) == (1, False)
+
+    def test_prod_is_a_provisioned_global_database_with_two_instances(self) -> None:
+        config = parse({}, "prod").config
+        assert config.database.instance_class == "db.r6g.large"
+        assert config.database.instance_count == 2
+        assert config.database.global_database is True
+        assert config.database.backup_retention_days >= 7
+        assert config.storage.replication_time_control is True
+
+    def test_a_one_region_prod_falls_back_to_a_regional_database(self) -> None:
+        assert parse({"regions": ["us-east-1"]}, "prod").config.database.global_database is False
+
+    def test_overrides_keep_the_other_defaults(self) -> None:
+        database = parse({"database": {"instanceCount": 3}}, "prod").config.database
+        assert database.instance_count == 3
+        assert database.instance_class == "db.r6g.large"
+
+    @pytest.mark.parametrize(
+        ("version", "supported"),
+        [("16.3", True), ("16.2", False), ("13.15", True), ("13.9", False), ("17.4", True)],
+    )
+    def test_scale_to_zero_versions(self, version: str, supported: bool) -> None:
+        raw = {"database": {"engineVersion": version, "serverlessMinCapacity": 0}}
+        if supported:
+            assert parse(raw, "dev").config.database.serverless_min_capacity == 0
+        else:
+            assert refuse(raw).startswith(
+                "tap:database.serverlessMinCapacity 0 (scale to zero) needs Aurora PostgreSQL "
+                "13.15, 14.12, 15.7, 16.3, 17.4 or later in its major version; "
+                f"tap:database.engineVersion is {version}"
+            )
+
+    def test_scale_to_zero_is_irrelevant_for_provisioned_classes(self) -> None:
+        raw = {"database": {"engineVersion": "16.1", "instanceClass": "db.r7g.large"}}
+        assert parse(raw, "dev").config.database.instance_class == "db.r7g.large"
+
+    @pytest.mark.parametrize(
+        ("raw", "message"),
+        [
+            (
+                {"instanceCount": 0},
+                "tap:database.instanceCount 0 is out of range; use 1 to 16 (a writer and up to 15 "
+                "readers)",
+            ),
+            (
+                {"engineVersion": "16"},
+                "tap:database.engineVersion '16' is not an Aurora PostgreSQL version; use "
+                "<major>.<minor> with major 13, 14, 15, 16, 17, e.g. 16.6",
+            ),
+            (
+                {"engineVersion": "11.9"},
+                "tap:database.engineVersion '11.9' is not an Aurora PostgreSQL version; use "
+                "<major>.<minor> with major 13, 14, 15, 16, 17, e.g. 16.6",
+            ),
+            (
+                {"instanceClass": "db.m5.large"},
+                "tap:database.instanceClass 'db.m5.large' is not an Aurora PostgreSQL instance "
+                "class; use db.serverless (Serverless v2) or a provisioned class such as "
+                "db.r6g.large, db.r7g.xlarge or db.t4g.medium (families r5, r6g, r6gd, r6i, r6id, "
+                "r7g, r7i, r8g, x2g, t3, t4g)",
+            ),
+            (
+                {"backupRetentionDays": 36},
+                "tap:database.backupRetentionDays 36 is out of range; use 1 to 35 days (the range "
+                "Aurora allows)",
+            ),
+            (
+                {"serverlessMinCapacity": 0.25},
+                "tap:database.serverlessMinCapacity 0.25 is out of range; use 0 to 256 ACUs in "
+                "steps of 0.5",
+            ),
+            (
+                {"serverlessMinCapacity": 8, "serverlessMaxCapacity": 4},
+                "tap:database.serverlessMinCapacity 8 is above tap:database.serverlessMaxCapacity "
+                "4; the minimum must not exceed the maximum",
+            ),
+            (
+                {"masterUsername": "postgres"},
+                "tap:database.masterUsername 'postgres' is a default or reserved name; choose a "
+                "non-default master username (e.g. tap_admin)",
+            ),
+            (
+                {"masterUsername": "1admin"},
+                "tap:database.masterUsername '1admin' is not allowed; use 1-63 letters, digits "
+                "and underscores, starting with a letter",
+            ),
+            (
+                {"monitoringInterval": 7},
+                "tap:database.monitoringInterval 7 is not an enhanced-monitoring interval; use "
+                "one of 0, 1, 5, 10, 15, 30, 60 (0 turns it off)",
+            ),
+            (
+                {"logStatement": "some"},
+                "tap:database.logStatement 'some' is not allowed; use one of none, ddl, mod or all",
+            ),
+            (
+                {"global": "yes"},
+                "tap:database.global must be true or false, got 'yes'",
+            ),
+        ],
+    )
+    def test_database_refusals(self, raw: dict[str, Any], message: str) -> None:
+        assert refuse({"database": raw}) == message
+
+    def test_global_needs_two_regions(self) -> None:
+        assert refuse({"regions": ["us-east-1"], "database": {"global": True}}) == (
+            "tap:database.global is true but tap:regions lists one region; a global database "
+            "needs a primary and at least one secondary region"
+        )
+
+    def test_prod_keeps_a_week_of_backups(self) -> None:
+        assert refuse({"database": {"backupRetentionDays": 3}}, "prod") == (
+            "tap:database.backupRetentionDays 3 is below the prod minimum; use 7 to 35 days"
+        )
+        assert parse({"database": {"backupRetentionDays": 3}}, "dev").config.database
+
+    def test_unknown_database_key(self) -> None:
+        assert refuse({"database": {"instancecount": 2}}).startswith(
+            "tap:database.instancecount is not a known key (did you mean "
+            "tap:database.instanceCount?)"
+        )
+
+    @pytest.mark.parametrize(
+        ("raw", "message"),
+        [
+            (
+                {"noncurrentVersionExpirationDays": 0},
+                "tap:storage.noncurrentVersionExpirationDays 0 is out of range; use 1 to 3650 days",
+            ),
+            (
+                {"abortIncompleteMultipartDays": 31},
+                "tap:storage.abortIncompleteMultipartDays 31 is out of range; use 1 to 30 days",
+            ),
+            (
+                {"replicationTimeControl": 1},
+                "tap:storage.replicationTimeControl must be true or false, got 1",
+            ),
+        ],
+    )
+    def test_storage_refusals(self, raw: dict[str, Any], message: str) -> None:
+        assert refuse({"storage": raw}) == message
