@@ -46,6 +46,12 @@ _ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
+# Resources whose id is their name, with the ARN resource type AWS uses for them.
+_NAMED_BY_ID = {
+    "aws:rds/subnetGroup:SubnetGroup": "subgrp",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": "cluster-pg",
+    "aws:rds/parameterGroup:ParameterGroup": "pg",
+}
 _ID_PREFIXES = {
     "aws:ec2/vpc:Vpc": "vpc",
     "aws:ec2/subnet:Subnet": "subnet",
@@ -228,7 +234,8 @@ class PlanMocks(Mocks):
         resource_id = f"{_ID_PREFIXES.get(typ, 'id')}-{_short_hash(typ, name)}"
         state = {**inputs, "id": resource_id}
         state.update(_computed_outputs(typ, name, region, resource_id, inputs))
-        return resource_id, state
+        # Some resources' ids are their names (buckets, clusters, groups): keep that shape.
+        return str(state["id"]), state
 
 
 def _computed_outputs(
@@ -254,7 +261,58 @@ def _computed_outputs(
         }
     if typ == "aws:ec2/eip:Eip":
         return {"allocationId": resource_id, "publicIp": "192.0.2.1"}
+    if typ == "aws:s3/bucket:Bucket":
+        bucket = str(inputs.get("bucket") or name)
+        return {
+            "id": bucket,
+            "bucket": bucket,
+            "arn": f"arn:aws:s3:::{bucket}",
+            "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+        }
+    if typ == "aws:rds/cluster:Cluster":
+        identifier = str(inputs.get("clusterIdentifier") or name)
+        host = f"{identifier}.cluster-{_rds_domain(identifier, region)}"
+        outputs: dict[str, Any] = {
+            "id": identifier,
+            "clusterIdentifier": identifier,
+            "arn": f"arn:aws:rds:{region}:{account}:cluster:{identifier}",
+            "endpoint": host,
+            "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+            "port": 5432,
+        }
+        if inputs.get("manageMasterUserPassword"):
+            secret = f"rds!cluster-{_short_hash(identifier, length=8)}"
+            outputs["masterUserSecrets"] = [
+                {
+                    "secretArn": f"arn:aws:secretsmanager:{region}:{account}:secret:{secret}",
+                    "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                    "secretStatus": "active",
+                }
+            ]
+        return outputs
+    if typ == "aws:rds/clusterInstance:ClusterInstance":
+        identifier = str(inputs.get("identifier") or name)
+        return {
+            "id": identifier,
+            "identifier": identifier,
+            "arn": f"arn:aws:rds:{region}:{account}:db:{identifier}",
+            "endpoint": f"{identifier}.{_rds_domain(identifier, region)}",
+        }
+    if typ == "aws:rds/globalCluster:GlobalCluster":
+        identifier = str(inputs.get("globalClusterIdentifier") or name)
+        return {"id": identifier, "arn": f"arn:aws:rds::{account}:global-cluster:{identifier}"}
+    if typ in _NAMED_BY_ID:
+        return {
+            "id": physical,
+            "name": physical,
+            "arn": f"arn:aws:rds:{region}:{account}:{_NAMED_BY_ID[typ]}:{physical}",
+        }
     return {"arn": f"arn:aws:{service}:{region}:{account}:{resource_id}"}
+
+
+def _rds_domain(identifier: str, region: str) -> str:
+    return f"{_short_hash(identifier, length=12)}.{region}.rds.amazonaws.com"
 
 
 @dataclass
