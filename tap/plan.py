@@ -244,6 +244,9 @@ def _computed_outputs(
     account = MOCK_ACCOUNT_ID
     service = typ.split(":")[1].split("/", maxsplit=1)[0]
     physical = str(inputs.get("name") or name)
+    if typ == "random:index/randomPassword:RandomPassword":
+        # A fixed marker, so tests can prove the value never reaches the manifest in clear.
+        return {"result": f"mock-password-{_short_hash(name, length=12)}", "bcryptHash": "mock"}
     if typ == "aws:kms/key:Key":
         key_id = f"{_short_hash(name, length=8)}-0000-4000-8000-{_short_hash(name, length=12)}"
         return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}

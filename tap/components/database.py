@@ -1,0 +1,796 @@
+"""Aurora PostgreSQL: one regional cluster (AuroraPostgres), or a global database across regions.
+
+Validation is pure and runs before anything is registered, so a bad config fails with one clear
+message instead of a half-built cluster.
+
+AWS constraints this module encodes (Aurora User Guide):
+- RDS-managed master passwords (Secrets Manager) are not supported for clusters that are part
+  of an Aurora global database (rds-secrets-manager.html, "Limitations"). A standalone cluster
+  uses `manage_master_user_password`. A global primary gets a generated password
+  (MasterCredentials: a CMK-encrypted Secrets Manager secret replicated to every member region;
+  in Pulumi state only as a secret). Secondaries take no credentials at all.
+- Global databases need memory-optimized instance classes (db.r5 or higher recommended) or
+  Serverless v2; burstable db.t* classes are refused (aurora-global-database.configuration
+  .requirements.html).
+- A secondary can join only after the primary has an instance, and an encrypted secondary needs
+  `source_region` (RDS pre-signs the cross-region request with it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+from pulumi_aws.rds import (
+    ClusterParameterGroupParameterArgsDict,
+    ClusterServerlessv2ScalingConfigurationArgsDict,
+    ParameterGroupParameterArgsDict,
+)
+
+from tap.components.policies import service_assume_role
+from tap.naming import Labels
+
+ENGINE = "aurora-postgresql"
+PORT = 5432
+LOG_STATEMENT_VALUES = ("none", "ddl", "mod", "all")
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
+MAX_SERVERLESS_ACU = 256
+MAX_INSTANCES = 16  # one writer and 15 readers
+MAX_GLOBAL_SECONDARIES = 10
+# Scale to zero (min 0 ACU, auto-pause) needs at least this minor of each major version.
+SCALE_TO_ZERO_MIN_MINOR: Mapping[int, int] = {13: 15, 14: 12, 15: 7, 16: 3}
+# Ignore what RDS changes behind the program's back in a global database (pulumi-aws docs:
+# rds.GlobalCluster examples and "Upgrading Engine Versions").
+GLOBAL_PRIMARY_IGNORED = ("engineVersion",)
+GLOBAL_SECONDARY_IGNORED = ("replicationSourceIdentifier", "engineVersion")
+
+_VERSION = re.compile(r"^\d+\.\d+$")
+_INSTANCE_CLASS = re.compile(r"^db\.(serverless|[a-z][a-z0-9-]*\.[a-z0-9]+)$")
+_DB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9-]*$")
+
+# Stand-in for the global cluster id while validating, before the GlobalCluster exists.
+_PENDING_GLOBAL_ID = "pending-global-cluster"
+_PENDING_PASSWORD = "pending-generated-password"
+
+
+# --- pure logic --------------------------------------------------------------------------------
+
+
+def parse_engine_version(engine_version: str) -> tuple[int, int]:
+    if not _VERSION.match(engine_version):
+        raise ValueError(f"engine_version must be MAJOR.MINOR like '16.6', got {engine_version!r}")
+    major, minor = engine_version.split(".")
+    return int(major), int(minor)
+
+
+def engine_family(engine_version: str) -> str:
+    """The parameter group family: '16.6' -> 'aurora-postgresql16'."""
+    major, _ = parse_engine_version(engine_version)
+    return f"{ENGINE}{major}"
+
+
+def supports_scale_to_zero(engine_version: str) -> bool:
+    major, minor = parse_engine_version(engine_version)
+    if major > max(SCALE_TO_ZERO_MIN_MINOR):
+        return True
+    return major in SCALE_TO_ZERO_MIN_MINOR and minor >= SCALE_TO_ZERO_MIN_MINOR[major]
+
+
+def validate_serverless_capacity(engine_version: str, min_acu: float, max_acu: float) -> None:
+    """Serverless v2 ACUs: half steps, 0 (scale to zero) only on new enough versions."""
+    for label, value in (("min", min_acu), ("max", max_acu)):
+        if value < 0 or (value * 2) != int(value * 2):
+            raise ValueError(
+                f"serverless {label} capacity must be a non-negative multiple of 0.5 ACU, "
+                f"got {value}"
+            )
+    if 0 < min_acu < 0.5:
+        raise ValueError(f"serverless min capacity must be 0 or at least 0.5 ACU, got {min_acu}")
+    if min_acu == 0 and not supports_scale_to_zero(engine_version):
+        raise ValueError(
+            f"serverless min capacity 0 (scale to zero) needs Aurora PostgreSQL 13.15+, 14.12+, "
+            f"15.7+ or 16.3+; engine_version {engine_version} does not support it"
+        )
+    if max_acu < 1 or max_acu > MAX_SERVERLESS_ACU:
+        raise ValueError(
+            f"serverless max capacity must be between 1 and {MAX_SERVERLESS_ACU} ACU, got {max_acu}"
+        )
+    if max_acu < min_acu:
+        raise ValueError(f"serverless max capacity ({max_acu}) must be >= min capacity ({min_acu})")
+
+
+def serverless_scaling(
+    engine_version: str,
+    instance_class: str,
+    min_acu: float | None,
+    max_acu: float | None,
+) -> ClusterServerlessv2ScalingConfigurationArgsDict | None:
+    """The cluster's Serverless v2 range: required for db.serverless, refused otherwise."""
+    if instance_class != "db.serverless":
+        if min_acu is not None or max_acu is not None:
+            raise ValueError(
+                f"serverless capacities apply only to instance_class db.serverless, "
+                f"not {instance_class}"
+            )
+        return None
+    if min_acu is None or max_acu is None:
+        raise ValueError(
+            "instance_class db.serverless needs serverless_min_capacity and serverless_max_capacity"
+        )
+    validate_serverless_capacity(engine_version, min_acu, max_acu)
+    return {"min_capacity": min_acu, "max_capacity": max_acu}
+
+
+def validate_identifier(value: str, what: str, max_length: int = 63) -> None:
+    """RDS identifiers: lowercase letters, digits and hyphens; start with a letter; no '--';
+    no trailing hyphen."""
+    if not 1 <= len(value) <= max_length:
+        raise ValueError(f"{what} {value!r} must be 1-{max_length} characters long")
+    if not _IDENTIFIER.match(value):
+        raise ValueError(
+            f"{what} {value!r} must start with a letter and hold only lowercase letters, "
+            "digits and hyphens"
+        )
+    if "--" in value or value.endswith("-"):
+        raise ValueError(f"{what} {value!r} must not contain '--' or end with a hyphen")
+
+
+def final_snapshot_identifier(cluster_identifier: str) -> str:
+    """Deterministic, so a prod destroy leaves a snapshot whose name people can find."""
+    return f"{cluster_identifier}-final"
+
+
+def monitoring_trust(*, partition: str, account_id: str, region: str) -> str:
+    """Only RDS Enhanced Monitoring for this account's DB instances in this region."""
+    return service_assume_role(
+        "monitoring.rds.amazonaws.com",
+        {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {"aws:SourceArn": f"arn:{partition}:rds:{region}:{account_id}:db:*"},
+        },
+    )
+
+
+def monitoring_policy_arn(partition: str) -> str:
+    return f"arn:{partition}:iam::aws:policy/{MONITORING_POLICY}"
+
+
+def cluster_parameters(
+    log_statement: str, log_min_duration_statement_ms: int
+) -> list[ClusterParameterGroupParameterArgsDict]:
+    return [
+        # pending-reboot is valid for static and dynamic parameters alike; a new cluster
+        # starts with these values either way.
+        {
+            "name": "shared_preload_libraries",
+            "value": "pg_stat_statements",
+            "apply_method": "pending-reboot",
+        },
+        {"name": "rds.force_ssl", "value": "1", "apply_method": "pending-reboot"},
+        {"name": "log_statement", "value": log_statement, "apply_method": "immediate"},
+        {
+            "name": "log_min_duration_statement",
+            "value": str(log_min_duration_statement_ms),
+            "apply_method": "immediate",
+        },
+    ]
+
+
+def instance_parameters(
+    log_statement: str, log_min_duration_statement_ms: int
+) -> list[ParameterGroupParameterArgsDict]:
+    """Instance-level values override the cluster's, so repeat the ones that matter."""
+    return [
+        {
+            "name": "shared_preload_libraries",
+            "value": "pg_stat_statements",
+            "apply_method": "pending-reboot",
+        },
+        {"name": "log_statement", "value": log_statement, "apply_method": "immediate"},
+        {
+            "name": "log_min_duration_statement",
+            "value": str(log_min_duration_statement_ms),
+            "apply_method": "immediate",
+        },
+    ]
+
+
+def instance_zone(
+    zones: Sequence[pulumi.Input[str]] | None, index: int
+) -> pulumi.Input[str] | None:
+    return zones[index % len(zones)] if zones else None
+
+
+# --- one cluster -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuroraPostgresArgs:
+    labels: Labels
+    region: str
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]  # the database tier
+    security_group_id: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]  # the region's CMK
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    engine_version: str  # "16.6"
+    instance_class: str  # "db.serverless" or a provisioned class such as "db.r6g.large"
+    instance_count: int
+    # Required for a standalone cluster or a global primary; a secondary inherits both.
+    master_username: str | None = None
+    database_name: str | None = None
+    serverless_min_capacity: float | None = None
+    serverless_max_capacity: float | None = None
+    # Instance i goes to zone i % len(zones); None lets RDS choose.
+    availability_zones: Sequence[pulumi.Input[str]] | None = None
+    backup_retention_days: int = 7
+    backup_window: str = "03:00-04:00"
+    maintenance_window: str = "sun:04:30-sun:05:30"
+    deletion_protection: bool = True
+    skip_final_snapshot: bool = False
+    protect: bool = False
+    log_statement: str = "ddl"
+    log_min_duration_statement_ms: int = 1000
+    performance_insights: bool = True
+    monitoring_interval: int = 60
+    ca_cert_identifier: str = "rds-ca-rsa2048-g1"
+    # IAM is global: the monitoring role goes through the primary region's provider.
+    iam_provider: aws.Provider | None = None
+    # Global database membership; GlobalDatabase fills these in.
+    global_cluster_identifier: pulumi.Input[str] | None = None
+    secondary: bool = False
+    source_region: str | None = None
+    # Only for a global primary, where AWS cannot manage the password (see module doc).
+    master_password: pulumi.Input[str] | None = None
+    # What the cluster must wait for: a secondary waits for the primary and its instances.
+    depends_on: Sequence[pulumi.Resource] = ()
+
+    @property
+    def cluster_identifier(self) -> str:
+        return self.labels.name("aurora")
+
+    @property
+    def is_global(self) -> bool:
+        return self.global_cluster_identifier is not None
+
+
+def validate_aurora_args(args: AuroraPostgresArgs) -> None:
+    """Every rule that needs no cloud; raises ValueError naming the offending field."""
+    parse_engine_version(args.engine_version)
+    if not _INSTANCE_CLASS.match(args.instance_class):
+        raise ValueError(
+            f"instance_class must look like db.serverless or db.r6g.large, "
+            f"got {args.instance_class!r}"
+        )
+    serverless_scaling(
+        args.engine_version,
+        args.instance_class,
+        args.serverless_min_capacity,
+        args.serverless_max_capacity,
+    )
+    identifier = args.cluster_identifier
+    validate_identifier(identifier, "cluster identifier")
+    # The longest instance name the cluster could ever need, so scaling out never breaks it.
+    validate_identifier(f"{identifier}-{MAX_INSTANCES - 1}", "instance identifier")
+    validate_identifier(final_snapshot_identifier(identifier), "final snapshot identifier", 255)
+
+    min_instances = 0 if args.secondary else 1
+    if not min_instances <= args.instance_count <= MAX_INSTANCES:
+        raise ValueError(
+            f"instance_count must be between {min_instances} and {MAX_INSTANCES}, "
+            f"got {args.instance_count}"
+        )
+    if args.availability_zones is not None and len(args.availability_zones) == 0:
+        raise ValueError("availability_zones must name at least one zone, or be None")
+    if not 1 <= args.backup_retention_days <= 35:
+        raise ValueError(
+            f"backup_retention_days must be between 1 and 35, got {args.backup_retention_days}"
+        )
+    if args.log_statement not in LOG_STATEMENT_VALUES:
+        raise ValueError(
+            f"log_statement must be one of {', '.join(LOG_STATEMENT_VALUES)}, "
+            f"got {args.log_statement!r}"
+        )
+    if args.log_min_duration_statement_ms < -1:
+        raise ValueError(
+            "log_min_duration_statement_ms must be -1 (off) or more, "
+            f"got {args.log_min_duration_statement_ms}"
+        )
+    if args.monitoring_interval not in MONITORING_INTERVALS:
+        raise ValueError(
+            f"monitoring_interval must be one of {', '.join(map(str, MONITORING_INTERVALS))}, "
+            f"got {args.monitoring_interval}"
+        )
+    if args.is_global and args.instance_class.startswith("db.t"):
+        raise ValueError(
+            f"Aurora global databases need memory-optimized instance classes (db.r5 or higher) "
+            f"or db.serverless, not the burstable {args.instance_class}"
+        )
+    if args.secondary:
+        _validate_secondary(args)
+    else:
+        _validate_writer(args)
+
+
+def _validate_secondary(args: AuroraPostgresArgs) -> None:
+    if not args.is_global:
+        raise ValueError("a secondary cluster needs global_cluster_identifier")
+    if args.source_region is None or args.source_region == args.region:
+        raise ValueError(
+            "a secondary cluster needs source_region: the primary's region, not its own "
+            f"({args.region})"
+        )
+    if args.master_username is not None or args.database_name is not None:
+        raise ValueError(
+            "a secondary cluster inherits master_username and database_name from the primary; "
+            "leave both None"
+        )
+    if args.master_password is not None:
+        raise ValueError("a secondary cluster takes no master_password (AWS refuses one)")
+
+
+def _validate_writer(args: AuroraPostgresArgs) -> None:
+    if args.source_region is not None:
+        raise ValueError("source_region applies only to a secondary cluster")
+    if args.master_username is None or args.database_name is None:
+        raise ValueError("a standalone or primary cluster needs master_username and database_name")
+    if args.master_username.lower() in ("postgres", "rdsadmin", "admin"):
+        raise ValueError(
+            f"master_username must not be a default or reserved name, got {args.master_username!r}"
+        )
+    if not _DB_NAME.match(args.master_username):
+        raise ValueError(
+            "master_username must start with a letter and hold 1-63 letters, digits or "
+            f"underscores, got {args.master_username!r}"
+        )
+    if not _DB_NAME.match(args.database_name):
+        raise ValueError(
+            "database_name must start with a letter and hold 1-63 letters, digits or "
+            f"underscores, got {args.database_name!r}"
+        )
+    if args.is_global and args.master_password is None:
+        raise ValueError(
+            "AWS does not support RDS-managed master passwords (manage_master_user_password) "
+            "for clusters in an Aurora global database; pass master_password as a secret "
+            "Output (e.g. a pulumi_random.RandomPassword result). See "
+            "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/"
+            "rds-secrets-manager.html#rds-secrets-manager-limitations"
+        )
+    if not args.is_global and args.master_password is not None:
+        raise ValueError(
+            "a standalone cluster lets RDS manage the master password in Secrets Manager; "
+            "do not pass master_password"
+        )
+
+
+def _first_secret_arn(
+    secrets: Sequence[aws.rds.outputs.ClusterMasterUserSecret] | None,
+) -> str | None:
+    return secrets[0].secret_arn if secrets else None
+
+
+class AuroraPostgres(pulumi.ComponentResource):
+    """One region's Aurora PostgreSQL cluster: standalone, a global primary or a secondary."""
+
+    subnet_group: aws.rds.SubnetGroup
+    cluster_parameter_group: aws.rds.ClusterParameterGroup
+    instance_parameter_group: aws.rds.ParameterGroup
+    monitoring_role: aws.iam.Role | None
+    cluster: aws.rds.Cluster
+    instances: list[aws.rds.ClusterInstance]
+    endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
+    cluster_identifier: pulumi.Output[str]
+    # None for global members (no managed secret) and until RDS reports the secret.
+    master_secret_arn: pulumi.Output[str | None]
+
+    def __init__(
+        self, name: str, args: AuroraPostgresArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_aurora_args(args)
+        super().__init__("tap:database:AuroraPostgres", name, None, opts)
+        self._labels = labels = args.labels
+        child = pulumi.ResourceOptions(parent=self)
+        family = engine_family(args.engine_version)
+
+        subnet_group_name = labels.name("aurora-subnets")
+        self.subnet_group = aws.rds.SubnetGroup(
+            subnet_group_name,
+            name=subnet_group_name,
+            description=f"Database tier subnets of {args.cluster_identifier}",
+            subnet_ids=args.subnet_ids,
+            tags=labels.tags(subnet_group_name),
+            opts=child,
+        )
+        cluster_pg_name = labels.name("aurora-cluster-params")
+        self.cluster_parameter_group = aws.rds.ClusterParameterGroup(
+            cluster_pg_name,
+            name=cluster_pg_name,
+            family=family,
+            description=f"TLS only, pg_stat_statements, statement logging ({family})",
+            parameters=cluster_parameters(args.log_statement, args.log_min_duration_statement_ms),
+            tags=labels.tags(cluster_pg_name),
+            opts=child,
+        )
+        instance_pg_name = labels.name("aurora-instance-params")
+        self.instance_parameter_group = aws.rds.ParameterGroup(
+            instance_pg_name,
+            name=instance_pg_name,
+            family=family,
+            description=f"pg_stat_statements, statement logging ({family})",
+            parameters=instance_parameters(args.log_statement, args.log_min_duration_statement_ms),
+            tags=labels.tags(instance_pg_name),
+            opts=child,
+        )
+        self.monitoring_role = self._monitoring_role(args) if args.monitoring_interval else None
+        self.cluster = self._cluster(args)
+        self.instances = [self._instance(args, index) for index in range(args.instance_count)]
+
+        self.endpoint = self.cluster.endpoint
+        self.reader_endpoint = self.cluster.reader_endpoint
+        self.cluster_arn = self.cluster.arn
+        self.cluster_identifier = self.cluster.cluster_identifier
+        secret_arn: pulumi.Output[str | None] = (
+            pulumi.Output.from_input(None)
+            if args.is_global
+            else self.cluster.master_user_secrets.apply(_first_secret_arn)
+        )
+        self.master_secret_arn = pulumi.Output.secret(secret_arn)
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "readerEndpoint": self.reader_endpoint,
+                "clusterArn": self.cluster_arn,
+                "clusterIdentifier": self.cluster_identifier,
+                "masterSecretArn": self.master_secret_arn,
+            }
+        )
+
+    def _monitoring_role(self, args: AuroraPostgresArgs) -> aws.iam.Role:
+        labels = self._labels
+        iam_opts = pulumi.ResourceOptions(parent=self, provider=args.iam_provider)
+        role_name = labels.name("rds-monitoring")
+        role = aws.iam.Role(
+            role_name,
+            name=role_name,
+            description=f"RDS Enhanced Monitoring for {args.cluster_identifier}",
+            assume_role_policy=pulumi.Output.all(args.partition, args.account_id).apply(
+                lambda v: monitoring_trust(partition=v[0], account_id=v[1], region=args.region)
+            ),
+            tags=labels.tags(role_name),
+            opts=iam_opts,
+        )
+        aws.iam.RolePolicyAttachment(
+            labels.name("rds-monitoring-policy"),
+            role=role.name,
+            policy_arn=pulumi.Output.from_input(args.partition).apply(monitoring_policy_arn),
+            opts=iam_opts,
+        )
+        return role
+
+    def _cluster(self, args: AuroraPostgresArgs) -> aws.rds.Cluster:
+        identifier = args.cluster_identifier
+        # Secondaries hold a replica of the primary's data; the primary's snapshot covers it
+        # (the provider's own global example skips it there).
+        skip_snapshot = args.skip_final_snapshot or args.secondary
+        managed_password = not args.is_global
+        ignored: tuple[str, ...] = ()
+        if args.secondary:
+            ignored = GLOBAL_SECONDARY_IGNORED
+        elif args.is_global:
+            ignored = GLOBAL_PRIMARY_IGNORED
+        return aws.rds.Cluster(
+            identifier,
+            cluster_identifier=identifier,
+            engine=ENGINE,
+            engine_mode="provisioned",
+            engine_version=args.engine_version,
+            port=PORT,
+            db_subnet_group_name=self.subnet_group.name,
+            vpc_security_group_ids=[args.security_group_id],
+            db_cluster_parameter_group_name=self.cluster_parameter_group.name,
+            storage_encrypted=True,
+            kms_key_id=args.kms_key_arn,
+            master_username=args.master_username,
+            database_name=args.database_name,
+            manage_master_user_password=True if managed_password else None,
+            master_user_secret_kms_key_id=args.kms_key_arn if managed_password else None,
+            master_password=(
+                pulumi.Output.secret(args.master_password)
+                if args.master_password is not None
+                else None
+            ),
+            iam_database_authentication_enabled=True,
+            enabled_cloudwatch_logs_exports=["postgresql"],
+            backup_retention_period=args.backup_retention_days,
+            preferred_backup_window=args.backup_window,
+            preferred_maintenance_window=args.maintenance_window,
+            copy_tags_to_snapshot=True,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=skip_snapshot,
+            final_snapshot_identifier=(
+                None if skip_snapshot else final_snapshot_identifier(identifier)
+            ),
+            serverlessv2_scaling_configuration=serverless_scaling(
+                args.engine_version,
+                args.instance_class,
+                args.serverless_min_capacity,
+                args.serverless_max_capacity,
+            ),
+            global_cluster_identifier=args.global_cluster_identifier,
+            source_region=args.source_region,
+            tags=self._labels.tags(identifier),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                depends_on=list(args.depends_on),
+                ignore_changes=list(ignored) or None,
+            ),
+        )
+
+    def _instance(self, args: AuroraPostgresArgs, index: int) -> aws.rds.ClusterInstance:
+        identifier = f"{args.cluster_identifier}-{index}"
+        monitoring = self.monitoring_role.arn if self.monitoring_role else None
+        return aws.rds.ClusterInstance(
+            identifier,
+            identifier=identifier,
+            cluster_identifier=self.cluster.id,
+            instance_class=args.instance_class,
+            engine=aws.rds.EngineType.AURORA_POSTGRESQL,
+            engine_version=args.engine_version,
+            db_parameter_group_name=self.instance_parameter_group.name,
+            db_subnet_group_name=self.subnet_group.name,
+            publicly_accessible=False,
+            auto_minor_version_upgrade=True,
+            copy_tags_to_snapshot=True,
+            ca_cert_identifier=args.ca_cert_identifier,
+            availability_zone=instance_zone(args.availability_zones, index),
+            performance_insights_enabled=args.performance_insights,
+            performance_insights_kms_key_id=(
+                args.kms_key_arn if args.performance_insights else None
+            ),
+            performance_insights_retention_period=(
+                PERFORMANCE_INSIGHTS_RETENTION_DAYS if args.performance_insights else None
+            ),
+            monitoring_interval=args.monitoring_interval,
+            monitoring_role_arn=monitoring,
+            tags=self._labels.tags(identifier),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+
+
+# --- a global database -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GlobalDatabaseArgs:
+    """The primary's and each secondary's regional args, with their global fields left unset:
+    GlobalDatabase fills them in, so the wiring AWS needs cannot be got wrong by a caller."""
+
+    labels: Labels  # global scope (region None): names the global cluster
+    primary: AuroraPostgresArgs
+    providers: Mapping[str, aws.Provider]  # one per member region
+    secondaries: Sequence[AuroraPostgresArgs] = ()
+
+    @property
+    def identifier(self) -> str:
+        return self.labels.name("aurora-global")
+
+
+def primary_member(
+    args: AuroraPostgresArgs, global_cluster_identifier: pulumi.Input[str]
+) -> AuroraPostgresArgs:
+    return replace(args, global_cluster_identifier=global_cluster_identifier)
+
+
+def secondary_member(
+    args: AuroraPostgresArgs,
+    global_cluster_identifier: pulumi.Input[str],
+    primary_region: str,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> AuroraPostgresArgs:
+    return replace(
+        args,
+        global_cluster_identifier=global_cluster_identifier,
+        secondary=True,
+        source_region=primary_region,
+        depends_on=tuple(depends_on),
+    )
+
+
+def validate_global_database(args: GlobalDatabaseArgs) -> None:
+    validate_identifier(args.identifier, "global cluster identifier")
+    members = [args.primary, *args.secondaries]
+    for member in members:
+        if member.is_global or member.secondary or member.source_region is not None:
+            raise ValueError(
+                f"{member.region}: GlobalDatabase sets global_cluster_identifier, secondary and "
+                "source_region itself; leave them unset"
+            )
+        if member.region not in args.providers:
+            raise ValueError(f"GlobalDatabase has no provider for region {member.region}")
+        if member.engine_version != args.primary.engine_version:
+            raise ValueError(
+                f"{member.region}: every member runs the primary's engine_version "
+                f"{args.primary.engine_version}, not {member.engine_version}"
+            )
+    regions = [m.region for m in members]
+    if len(set(regions)) != len(regions):
+        raise ValueError(f"a global database has one cluster per region, got {regions}")
+    if len(args.secondaries) > MAX_GLOBAL_SECONDARIES:
+        raise ValueError(
+            f"a global database has at most {MAX_GLOBAL_SECONDARIES} secondary regions"
+        )
+    # GlobalDatabase generates the primary's password when none is given.
+    validate_aurora_args(
+        replace(
+            primary_member(args.primary, _PENDING_GLOBAL_ID),
+            master_password=args.primary.master_password or _PENDING_PASSWORD,
+        )
+    )
+    for secondary in args.secondaries:
+        validate_aurora_args(secondary_member(secondary, _PENDING_GLOBAL_ID, args.primary.region))
+
+
+# RDS refuses "/", '"', "@" and spaces in master passwords.
+PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"
+PASSWORD_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class MasterCredentialsArgs:
+    labels: Labels
+    username: str
+    kms_key_arn: pulumi.Input[str]  # the primary region's CMK
+    # Region -> CMK ARN of each region the secret is replicated to (the secondaries).
+    replica_keys: Mapping[str, pulumi.Input[str]]
+    recovery_window_days: int = 30
+
+
+class MasterCredentials(pulumi.ComponentResource):
+    """A generated master password for a global primary, where RDS cannot manage one.
+
+    The password lives in a CMK-encrypted Secrets Manager secret (replicated to the secondary
+    regions for failover) and, in Pulumi state, only as a secret: never in config, code or
+    outputs in clear.
+    """
+
+    password: pulumi.Output[str]
+    secret: aws.secretsmanager.Secret
+    secret_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: MasterCredentialsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tap:database:MasterCredentials", name, None, opts)
+        labels = args.labels
+        generated = random.RandomPassword(
+            labels.name("aurora-master-password"),
+            length=PASSWORD_LENGTH,
+            special=True,
+            override_special=PASSWORD_SPECIALS,
+            min_lower=2,
+            min_upper=2,
+            min_numeric=2,
+            min_special=2,
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["result"]),
+        )
+        self.password = pulumi.Output.secret(generated.result)
+        secret_name = labels.name("aurora-master")
+        self.secret = aws.secretsmanager.Secret(
+            secret_name,
+            name=secret_name,
+            description=f"Master credentials of the Aurora global database {secret_name}",
+            kms_key_id=args.kms_key_arn,
+            recovery_window_in_days=args.recovery_window_days,
+            replicas=[
+                {"region": region, "kms_key_id": key} for region, key in args.replica_keys.items()
+            ],
+            tags=labels.tags(secret_name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.secretsmanager.SecretVersion(
+            labels.name("aurora-master-version"),
+            secret_id=self.secret.id,
+            secret_string=pulumi.Output.json_dumps(
+                {
+                    "engine": "postgres",
+                    "port": PORT,
+                    "username": args.username,
+                    "password": self.password,
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.secret_arn = self.secret.arn
+        self.register_outputs({"secretArn": self.secret_arn})
+
+
+class GlobalDatabase(pulumi.ComponentResource):
+    """An Aurora global database: the global cluster, its primary, and one secondary per region."""
+
+    global_cluster: aws.rds.GlobalCluster
+    global_cluster_identifier: pulumi.Output[str]
+    primary: AuroraPostgres
+    secondaries: dict[str, AuroraPostgres]
+    credentials: MasterCredentials | None
+    master_secret_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: GlobalDatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_global_database(args)
+        super().__init__("tap:database:GlobalDatabase", name, None, opts)
+        primary = args.primary
+        self.credentials = None
+        if primary.master_password is None:
+            self.credentials = MasterCredentials(
+                primary.labels.name("aurora-credentials"),
+                MasterCredentialsArgs(
+                    labels=primary.labels,
+                    username=primary.master_username or "",
+                    kms_key_arn=primary.kms_key_arn,
+                    replica_keys={s.region: s.kms_key_arn for s in args.secondaries},
+                    recovery_window_days=30 if primary.protect else 7,
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self, providers=[args.providers[primary.region]]
+                ),
+            )
+            primary = replace(primary, master_password=self.credentials.password)
+        identifier = args.identifier
+        self.global_cluster = aws.rds.GlobalCluster(
+            identifier,
+            global_cluster_identifier=identifier,
+            engine=ENGINE,
+            engine_version=primary.engine_version,
+            database_name=primary.database_name,
+            storage_encrypted=True,
+            deletion_protection=primary.deletion_protection,
+            tags=args.labels.tags(identifier),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.providers[primary.region], protect=primary.protect
+            ),
+        )
+        self.global_cluster_identifier = self.global_cluster.id
+
+        self.primary = AuroraPostgres(
+            primary.labels.name("database"),
+            primary_member(primary, self.global_cluster.id),
+            opts=pulumi.ResourceOptions(parent=self, providers=[args.providers[primary.region]]),
+        )
+        # AWS refuses a secondary until the primary has an instance.
+        primary_ready: list[pulumi.Resource] = [self.primary.cluster, *self.primary.instances]
+        self.secondaries = {
+            secondary.region: AuroraPostgres(
+                secondary.labels.name("database"),
+                secondary_member(secondary, self.global_cluster.id, primary.region, primary_ready),
+                opts=pulumi.ResourceOptions(
+                    parent=self, providers=[args.providers[secondary.region]]
+                ),
+            )
+            for secondary in args.secondaries
+        }
+        self.master_secret_arn = pulumi.Output.secret(
+            self.credentials.secret_arn
+            if self.credentials is not None
+            else self.primary.master_secret_arn.apply(lambda arn: arn or "")
+        )
+        outputs: dict[str, Any] = {
+            "masterSecretArn": self.master_secret_arn,
+            "globalClusterIdentifier": self.global_cluster_identifier,
+            "writerEndpoint": self.primary.endpoint,
+            "readerEndpoints": {
+                region: member.reader_endpoint for region, member in self.secondaries.items()
+            },
+        }
+        self.register_outputs(outputs)

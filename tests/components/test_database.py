@@ -1,0 +1,978 @@
+"""AuroraPostgres and GlobalDatabase: pure validation, the planned resources, and outputs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from pulumi.runtime.mocks import MockResourceArgs
+
+import tap.plan
+from tap.components.database import (
+    GLOBAL_PRIMARY_IGNORED,
+    GLOBAL_SECONDARY_IGNORED,
+    AuroraPostgres,
+    AuroraPostgresArgs,
+    GlobalDatabase,
+    GlobalDatabaseArgs,
+    engine_family,
+    final_snapshot_identifier,
+    instance_zone,
+    monitoring_trust,
+    parse_engine_version,
+    serverless_scaling,
+    supports_scale_to_zero,
+    validate_aurora_args,
+    validate_global_database,
+    validate_identifier,
+    validate_serverless_capacity,
+)
+from tap.naming import region_code
+from tap.plan import PlanMocks, RecordingMonitor, run_under_mocks
+from tests.conftest import is_taggable, labels_for, plan_program
+
+ACCOUNT = "111122223333"
+PRIMARY = "us-east-1"
+SECONDARIES = ("us-west-2", "eu-central-1")
+CLUSTER = "aws:rds/cluster:Cluster"
+INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+GLOBAL = "aws:rds/globalCluster:GlobalCluster"
+CLUSTER_PG = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+INSTANCE_PG = "aws:rds/parameterGroup:ParameterGroup"
+SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+ROLE = "aws:iam/role:Role"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+# Only ever handed over as a secret Output; the manifest must never show it.
+TEST_PASSWORD = "test-only-global-primary-pw"
+SECRET_ARN = f"arn:aws:secretsmanager:{PRIMARY}:{ACCOUNT}:secret:rds!cluster-test-AbCdEf"
+
+
+def key_arn(region: str) -> str:
+    return f"arn:aws:kms:{region}:{ACCOUNT}:key/{region_code(region)}"
+
+
+def db_args(region: str = PRIMARY, **overrides: Any) -> AuroraPostgresArgs:
+    values: dict[str, Any] = {
+        "labels": labels_for(region),
+        "region": region,
+        "subnet_ids": [f"subnet-{region_code(region)}-a", f"subnet-{region_code(region)}-b"],
+        "security_group_id": f"sg-{region_code(region)}-db",
+        "kms_key_arn": key_arn(region),
+        "account_id": ACCOUNT,
+        "partition": "aws",
+        "engine_version": "16.6",
+        "instance_class": "db.r6g.large",
+        "instance_count": 2,
+        "master_username": "tapadmin",
+        "database_name": "tap",
+    }
+    values.update(overrides)
+    return AuroraPostgresArgs(**values)
+
+
+def secondary_args(region: str, **overrides: Any) -> AuroraPostgresArgs:
+    return db_args(region, **{"master_username": None, "database_name": None, **overrides})
+
+
+def providers() -> dict[str, aws.Provider]:
+    return {
+        region: aws.Provider(f"tap-test-{region_code(region)}-aws", region=region)
+        for region in (PRIMARY, *SECONDARIES)
+    }
+
+
+def of_type(resources: tuple[dict[str, Any], ...], type_token: str) -> list[dict[str, Any]]:
+    return [r for r in resources if r["type"] == type_token]
+
+
+def one(resources: tuple[dict[str, Any], ...], type_token: str) -> dict[str, Any]:
+    (match,) = of_type(resources, type_token)
+    return match
+
+
+def in_region(
+    resources: tuple[dict[str, Any], ...], type_token: str, region: str
+) -> list[dict[str, Any]]:
+    return [r for r in of_type(resources, type_token) if r["region"] == region]
+
+
+def keys_of(value: Any) -> Iterator[str]:
+    """Every key of a nested input structure."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from keys_of(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from keys_of(item)
+
+
+# --- pure logic --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "family"),
+    [
+        ("16.6", "aurora-postgresql16"),
+        ("13.15", "aurora-postgresql13"),
+        ("17.4", "aurora-postgresql17"),
+    ],
+)
+def test_engine_family_follows_the_major_version(version: str, family: str) -> None:
+    assert engine_family(version) == family
+    assert parse_engine_version(version) == tuple(int(p) for p in version.split("."))
+
+
+@pytest.mark.parametrize("version", ["16", "16.6.1", "v16.6", "16.x", ""])
+def test_engine_version_must_be_major_dot_minor(version: str) -> None:
+    with pytest.raises(ValueError) as error:
+        engine_family(version)
+    assert str(error.value) == f"engine_version must be MAJOR.MINOR like '16.6', got {version!r}"
+
+
+@pytest.mark.parametrize(
+    ("version", "supported"),
+    [
+        ("12.22", False),
+        ("13.14", False),
+        ("13.15", True),
+        ("14.11", False),
+        ("14.12", True),
+        ("15.6", False),
+        ("15.7", True),
+        ("16.2", False),
+        ("16.3", True),
+        ("17.0", True),
+    ],
+)
+def test_scale_to_zero_needs_a_new_enough_version(version: str, supported: bool) -> None:
+    assert supports_scale_to_zero(version) is supported
+
+
+@pytest.mark.parametrize(
+    ("version", "min_acu", "max_acu", "message"),
+    [
+        (
+            "16.2",
+            0,
+            4,
+            "serverless min capacity 0 (scale to zero) needs Aurora PostgreSQL 13.15+, 14.12+, "
+            "15.7+ or 16.3+; engine_version 16.2 does not support it",
+        ),
+        ("16.6", 4, 2, "serverless max capacity (2) must be >= min capacity (4)"),
+        ("16.6", 0.5, 256.5, "serverless max capacity must be between 1 and 256 ACU, got 256.5"),
+        ("16.6", 0.5, 0.5, "serverless max capacity must be between 1 and 256 ACU, got 0.5"),
+        (
+            "16.6",
+            0.75,
+            4,
+            "serverless min capacity must be a non-negative multiple of 0.5 ACU, got 0.75",
+        ),
+        (
+            "16.6",
+            -0.5,
+            4,
+            "serverless min capacity must be a non-negative multiple of 0.5 ACU, got -0.5",
+        ),
+    ],
+)
+def test_serverless_capacity_is_validated(
+    version: str, min_acu: float, max_acu: float, message: str
+) -> None:
+    with pytest.raises(ValueError) as error:
+        validate_serverless_capacity(version, min_acu, max_acu)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(("min_acu", "max_acu"), [(0, 1), (0.5, 256), (2, 2), (8, 64.5)])
+def test_valid_serverless_capacities_pass(min_acu: float, max_acu: float) -> None:
+    validate_serverless_capacity("16.6", min_acu, max_acu)
+    assert serverless_scaling("16.6", "db.serverless", min_acu, max_acu) == {
+        "min_capacity": min_acu,
+        "max_capacity": max_acu,
+    }
+
+
+def test_serverless_capacities_belong_to_db_serverless_only() -> None:
+    assert serverless_scaling("16.6", "db.r6g.large", None, None) is None
+    with pytest.raises(ValueError) as error:
+        serverless_scaling("16.6", "db.r6g.large", 0.5, 4)
+    assert str(error.value) == (
+        "serverless capacities apply only to instance_class db.serverless, not db.r6g.large"
+    )
+    with pytest.raises(ValueError) as error:
+        serverless_scaling("16.6", "db.serverless", 0.5, None)
+    assert str(error.value) == (
+        "instance_class db.serverless needs serverless_min_capacity and serverless_max_capacity"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "Tap-db",
+            "cluster identifier 'Tap-db' must start with a letter and hold only "
+            "lowercase letters, digits and hyphens",
+        ),
+        (
+            "1tap",
+            "cluster identifier '1tap' must start with a letter and hold only "
+            "lowercase letters, digits and hyphens",
+        ),
+        (
+            "tap_db",
+            "cluster identifier 'tap_db' must start with a letter and hold only "
+            "lowercase letters, digits and hyphens",
+        ),
+        ("tap--db", "cluster identifier 'tap--db' must not contain '--' or end with a hyphen"),
+        ("tap-db-", "cluster identifier 'tap-db-' must not contain '--' or end with a hyphen"),
+        ("a" * 64, f"cluster identifier {'a' * 64!r} must be 1-63 characters long"),
+    ],
+)
+def test_identifier_rules(value: str, message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        validate_identifier(value, "cluster identifier")
+    assert str(error.value) == message
+
+
+def test_identifier_accepts_63_lowercase_characters() -> None:
+    validate_identifier("a" + "-b" * 31, "cluster identifier")
+    assert final_snapshot_identifier("tap-prod-use1-aurora") == "tap-prod-use1-aurora-final"
+
+
+def test_instance_zones_rotate() -> None:
+    zones = ["us-east-1a", "us-east-1b"]
+    assert [instance_zone(zones, i) for i in range(3)] == ["us-east-1a", "us-east-1b", "us-east-1a"]
+    assert instance_zone(None, 0) is None
+
+
+def test_monitoring_trust_is_scoped_to_rds_of_this_account_and_region() -> None:
+    (statement,) = json.loads(
+        monitoring_trust(partition="aws", account_id=ACCOUNT, region="eu-central-1")
+    )["Statement"]
+    assert statement["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:rds:eu-central-1:{ACCOUNT}:db:*"},
+    }
+
+
+GLOBAL_PASSWORD_MESSAGE = (
+    "AWS does not support RDS-managed master passwords (manage_master_user_password) for "
+    "clusters in an Aurora global database; pass master_password as a secret Output (e.g. a "
+    "pulumi_random.RandomPassword result). See https://docs.aws.amazon.com/AmazonRDS/latest/"
+    "AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations"
+)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"master_username": "postgres"},
+            "master_username must not be a default or reserved name, got 'postgres'",
+        ),
+        (
+            {"master_username": "9admin"},
+            "master_username must start with a letter and hold 1-63 "
+            "letters, digits or underscores, got '9admin'",
+        ),
+        (
+            {"database_name": "tap-db"},
+            "database_name must start with a letter and hold 1-63 "
+            "letters, digits or underscores, got 'tap-db'",
+        ),
+        (
+            {"database_name": None},
+            "a standalone or primary cluster needs master_username and database_name",
+        ),
+        ({"instance_count": 0}, "instance_count must be between 1 and 16, got 0"),
+        ({"instance_count": 17}, "instance_count must be between 1 and 16, got 17"),
+        (
+            {"instance_class": "r6g.large"},
+            "instance_class must look like db.serverless or db.r6g.large, got 'r6g.large'",
+        ),
+        (
+            {"log_statement": "verbose"},
+            "log_statement must be one of none, ddl, mod, all, got 'verbose'",
+        ),
+        (
+            {"log_min_duration_statement_ms": -2},
+            "log_min_duration_statement_ms must be -1 (off) or more, got -2",
+        ),
+        (
+            {"monitoring_interval": 7},
+            "monitoring_interval must be one of 0, 1, 5, 10, 15, 30, 60, got 7",
+        ),
+        ({"backup_retention_days": 0}, "backup_retention_days must be between 1 and 35, got 0"),
+        ({"availability_zones": []}, "availability_zones must name at least one zone, or be None"),
+        ({"source_region": "us-west-2"}, "source_region applies only to a secondary cluster"),
+        (
+            {"master_password": "x"},
+            "a standalone cluster lets RDS manage the master password in "
+            "Secrets Manager; do not pass master_password",
+        ),
+        ({"global_cluster_identifier": "g"}, GLOBAL_PASSWORD_MESSAGE),
+        (
+            {
+                "global_cluster_identifier": "g",
+                "master_password": "x",
+                "instance_class": "db.t4g.medium",
+            },
+            "Aurora global databases need memory-optimized instance classes (db.r5 or higher) "
+            "or db.serverless, not the burstable db.t4g.medium",
+        ),
+        (
+            {"labels": labels_for(PRIMARY, suffix="Prod")},
+            "cluster identifier "
+            "'tap-Prod-use1-aurora' must start with a letter and hold only lowercase letters, "
+            "digits and hyphens",
+        ),
+        (
+            {"labels": labels_for(PRIMARY, suffix="a" * 47)},
+            f"instance identifier 'tap-{'a' * 47}-use1-aurora-15' must be 1-63 characters long",
+        ),
+    ],
+)
+def test_cluster_args_are_validated(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        validate_aurora_args(db_args(**overrides))
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {},
+            "a secondary cluster needs source_region: the primary's region, not its own "
+            "(us-west-2)",
+        ),
+        (
+            {"source_region": "us-west-2"},
+            "a secondary cluster needs source_region: the "
+            "primary's region, not its own (us-west-2)",
+        ),
+        (
+            {"source_region": PRIMARY, "master_username": "tapadmin"},
+            "a secondary cluster "
+            "inherits master_username and database_name from the primary; leave both None",
+        ),
+        (
+            {"source_region": PRIMARY, "master_password": "x"},
+            "a secondary cluster takes no master_password (AWS refuses one)",
+        ),
+        (
+            {"source_region": PRIMARY, "global_cluster_identifier": None},
+            "a secondary cluster needs global_cluster_identifier",
+        ),
+    ],
+)
+def test_secondary_args_are_validated(overrides: dict[str, Any], message: str) -> None:
+    values: dict[str, Any] = {"secondary": True, "global_cluster_identifier": "g", **overrides}
+    with pytest.raises(ValueError) as error:
+        validate_aurora_args(secondary_args("us-west-2", **values))
+    assert str(error.value) == message
+
+
+def test_a_headless_secondary_and_a_serverless_global_member_are_valid() -> None:
+    validate_aurora_args(
+        secondary_args(
+            "us-west-2",
+            secondary=True,
+            global_cluster_identifier="g",
+            source_region=PRIMARY,
+            instance_count=0,
+        )
+    )
+    validate_aurora_args(
+        db_args(
+            global_cluster_identifier="g",
+            master_password="x",
+            instance_class="db.serverless",
+            serverless_min_capacity=8,
+            serverless_max_capacity=64,
+        )
+    )
+
+
+def _global_args(**overrides: Any) -> GlobalDatabaseArgs:
+    values: dict[str, Any] = {
+        "labels": labels_for(None),
+        "primary": db_args(master_password="x"),
+        "secondaries": [secondary_args("us-west-2")],
+        "providers": {PRIMARY: object(), "us-west-2": object()},
+    }
+    values.update(overrides)
+    return GlobalDatabaseArgs(**values)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"primary": db_args(master_password="x", global_cluster_identifier="g")},
+            "us-east-1: GlobalDatabase sets global_cluster_identifier, secondary and source_region "
+            "itself; leave them unset",
+        ),
+        (
+            {"secondaries": [secondary_args("us-west-2", source_region=PRIMARY)]},
+            "us-west-2: GlobalDatabase sets global_cluster_identifier, secondary and source_region "
+            "itself; leave them unset",
+        ),
+        ({"providers": {PRIMARY: object()}}, "GlobalDatabase has no provider for region us-west-2"),
+        (
+            {"secondaries": [secondary_args("us-west-2", engine_version="16.4")]},
+            "us-west-2: every member runs the primary's engine_version 16.6, not 16.4",
+        ),
+        (
+            {"secondaries": [secondary_args(PRIMARY)]},
+            "a global database has one cluster per region, got ['us-east-1', 'us-east-1']",
+        ),
+        (
+            {"secondaries": [db_args("us-west-2")]},
+            "a secondary cluster inherits master_username "
+            "and database_name from the primary; leave both None",
+        ),
+    ],
+)
+def test_global_database_args_are_validated(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        validate_global_database(_global_args(**overrides))
+    assert str(error.value) == message
+
+
+def test_invalid_args_fail_before_anything_is_registered() -> None:
+    registered: list[str] = []
+
+    class Watching(RecordingMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            registered.append(request.type)
+            return super().RegisterResource(request)
+
+    def program() -> None:
+        AuroraPostgres("tap-test-use1-database", db_args(master_username="postgres"))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tap.plan, "RecordingMonitor", Watching)
+        with pytest.raises(ValueError, match="master_username must not be a default"):
+            run_under_mocks(program, stack="test")
+    assert not [t for t in registered if t.startswith(("aws:", "tap:database:"))]
+
+
+# --- one regional cluster ----------------------------------------------------------------------
+
+
+@cache
+def standalone(**overrides: Any) -> tuple[dict[str, Any], ...]:
+    region = overrides.pop("region", PRIMARY)
+
+    def program() -> None:
+        provider = aws.Provider(f"tap-test-{region_code(region)}-aws", region=region)
+        iam = aws.Provider("tap-test-iam-aws", region=PRIMARY)
+        AuroraPostgres(
+            f"tap-test-{region_code(region)}-database",
+            db_args(region, iam_provider=iam, **overrides),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+
+    return tuple(plan_program(program)["resources"])
+
+
+def cached(**overrides: Any) -> tuple[dict[str, Any], ...]:
+    # @cache needs hashable arguments: freeze the lists.
+    frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    return standalone(**frozen)
+
+
+def test_cluster_is_encrypted_tls_only_with_a_managed_password() -> None:
+    cluster = one(cached(), CLUSTER)
+    inputs = cluster["inputs"]
+    assert cluster["name"] == "tap-test-use1-aurora"
+    assert inputs["clusterIdentifier"] == "tap-test-use1-aurora"
+    assert inputs["engine"] == "aurora-postgresql"
+    assert inputs["engineMode"] == "provisioned"
+    assert inputs["engineVersion"] == "16.6"
+    assert inputs["storageEncrypted"] is True
+    assert inputs["kmsKeyId"] == key_arn(PRIMARY)
+    assert inputs["manageMasterUserPassword"] is True
+    assert inputs["masterUserSecretKmsKeyId"] == key_arn(PRIMARY)
+    assert inputs["masterUsername"] == "tapadmin"
+    assert inputs["databaseName"] == "tap"
+    assert inputs["iamDatabaseAuthenticationEnabled"] is True
+    assert inputs["enabledCloudwatchLogsExports"] == ["postgresql"]
+    assert inputs["port"] == 5432
+    assert inputs["vpcSecurityGroupIds"] == ["sg-use1-db"]
+    assert "globalClusterIdentifier" not in inputs
+    assert "sourceRegion" not in inputs
+    assert cluster["region"] == PRIMARY
+
+
+def test_cluster_uses_its_subnet_group_and_parameter_group() -> None:
+    resources = cached()
+    cluster = one(resources, CLUSTER)
+    subnet_group = one(resources, SUBNET_GROUP)
+    cluster_pg = one(resources, CLUSTER_PG)
+    assert subnet_group["inputs"]["subnetIds"] == ["subnet-use1-a", "subnet-use1-b"]
+    assert cluster["inputs"]["dbSubnetGroupName"] == subnet_group["inputs"]["name"]
+    assert cluster["inputs"]["dbClusterParameterGroupName"] == cluster_pg["inputs"]["name"]
+    assert {subnet_group["urn"], cluster_pg["urn"]} <= set(cluster["dependencies"])
+
+
+def test_no_password_is_planned_anywhere() -> None:
+    for resource in cached():
+        keys = set(keys_of(resource["inputs"]))
+        assert "masterPassword" not in keys
+        assert not [
+            k for k in keys if "password" in k.lower() and k != "manageMasterUserPassword"
+        ], resource["name"]
+
+
+def test_backups_and_snapshots() -> None:
+    inputs = one(cached(backup_retention_days=14), CLUSTER)["inputs"]
+    assert inputs["backupRetentionPeriod"] == 14
+    assert inputs["preferredBackupWindow"] == "03:00-04:00"
+    assert inputs["preferredMaintenanceWindow"] == "sun:04:30-sun:05:30"
+    assert inputs["copyTagsToSnapshot"] is True
+
+
+def test_prod_protections() -> None:
+    resources = cached(protect=True, deletion_protection=True, skip_final_snapshot=False)
+    cluster = one(resources, CLUSTER)
+    assert cluster["protect"] is True
+    assert cluster["inputs"]["deletionProtection"] is True
+    assert cluster["inputs"]["skipFinalSnapshot"] is False
+    assert cluster["inputs"]["finalSnapshotIdentifier"] == "tap-test-use1-aurora-final"
+    assert [i["protect"] for i in of_type(resources, INSTANCE)] == [True, True]
+
+
+def test_dev_can_turn_protections_off() -> None:
+    resources = cached(protect=False, deletion_protection=False, skip_final_snapshot=True)
+    cluster = one(resources, CLUSTER)
+    assert cluster["protect"] is False
+    assert cluster["inputs"]["deletionProtection"] is False
+    assert cluster["inputs"]["skipFinalSnapshot"] is True
+    assert "finalSnapshotIdentifier" not in cluster["inputs"]
+    assert [i["protect"] for i in of_type(resources, INSTANCE)] == [False, False]
+
+
+def test_only_the_cluster_and_instances_are_protected() -> None:
+    protected = {r["type"] for r in cached(protect=True) if r["protect"]}
+    assert protected == {CLUSTER, INSTANCE}
+
+
+def test_cluster_parameters() -> None:
+    group = one(cached(log_statement="mod", log_min_duration_statement_ms=250), CLUSTER_PG)
+    assert group["inputs"]["family"] == "aurora-postgresql16"
+    params = {p["name"]: p for p in group["inputs"]["parameters"]}
+    assert params["shared_preload_libraries"]["value"] == "pg_stat_statements"
+    assert params["shared_preload_libraries"]["applyMethod"] == "pending-reboot"
+    assert params["rds.force_ssl"]["value"] == "1"
+    assert params["log_statement"] == {
+        "name": "log_statement",
+        "value": "mod",
+        "applyMethod": "immediate",
+    }
+    assert params["log_min_duration_statement"]["value"] == "250"
+
+
+def test_instance_parameters() -> None:
+    resources = cached(log_statement="all", log_min_duration_statement_ms=-1, engine_version="15.8")
+    group = one(resources, INSTANCE_PG)
+    assert group["inputs"]["family"] == "aurora-postgresql15"
+    params = {p["name"]: p["value"] for p in group["inputs"]["parameters"]}
+    assert params == {
+        "shared_preload_libraries": "pg_stat_statements",
+        "log_statement": "all",
+        "log_min_duration_statement": "-1",
+    }
+    for instance in of_type(resources, INSTANCE):
+        assert instance["inputs"]["dbParameterGroupName"] == group["inputs"]["name"]
+        assert instance["inputs"]["engineVersion"] == "15.8"
+
+
+def test_instances() -> None:
+    resources = cached()
+    cluster = one(resources, CLUSTER)
+    role = one(resources, ROLE)
+    instances = of_type(resources, INSTANCE)
+    assert [i["inputs"]["identifier"] for i in instances] == [
+        "tap-test-use1-aurora-0",
+        "tap-test-use1-aurora-1",
+    ]
+    for instance in instances:
+        inputs = instance["inputs"]
+        assert cluster["urn"] in instance["dependencies"]
+        assert inputs["instanceClass"] == "db.r6g.large"
+        assert inputs["engine"] == "aurora-postgresql"
+        assert inputs["publiclyAccessible"] is False
+        assert inputs["autoMinorVersionUpgrade"] is True
+        assert inputs["performanceInsightsEnabled"] is True
+        assert inputs["performanceInsightsKmsKeyId"] == key_arn(PRIMARY)
+        assert inputs["performanceInsightsRetentionPeriod"] == 7
+        assert inputs["monitoringInterval"] == 60
+        assert inputs["monitoringRoleArn"] == f"arn:aws:iam::123456789012:role/{role['name']}"
+        assert inputs["caCertIdentifier"] == "rds-ca-rsa2048-g1"
+        assert "availabilityZone" not in inputs
+
+
+def test_instances_spread_over_the_zones() -> None:
+    zones = ["us-east-1a", "us-east-1b"]
+    instances = of_type(cached(instance_count=3, availability_zones=zones), INSTANCE)
+    assert [i["inputs"]["availabilityZone"] for i in instances] == [
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1a",
+    ]
+
+
+def test_serverless_v2() -> None:
+    resources = cached(
+        instance_class="db.serverless", serverless_min_capacity=0, serverless_max_capacity=8
+    )
+    assert one(resources, CLUSTER)["inputs"]["serverlessv2ScalingConfiguration"] == {
+        "minCapacity": 0,
+        "maxCapacity": 8,
+    }
+    assert {i["inputs"]["instanceClass"] for i in of_type(resources, INSTANCE)} == {"db.serverless"}
+
+
+def test_provisioned_has_no_serverless_range() -> None:
+    assert "serverlessv2ScalingConfiguration" not in one(cached(), CLUSTER)["inputs"]
+
+
+def test_insights_and_monitoring_can_be_turned_off() -> None:
+    resources = cached(performance_insights=False, monitoring_interval=0)
+    assert not of_type(resources, ROLE)
+    assert not of_type(resources, ATTACHMENT)
+    for instance in of_type(resources, INSTANCE):
+        inputs = instance["inputs"]
+        assert inputs["performanceInsightsEnabled"] is False
+        assert "performanceInsightsKmsKeyId" not in inputs
+        assert inputs["monitoringInterval"] == 0
+        assert "monitoringRoleArn" not in inputs
+
+
+def test_monitoring_role_is_global_and_least_privilege() -> None:
+    resources = cached(region="eu-central-1")
+    role = one(resources, ROLE)
+    attachment = one(resources, ATTACHMENT)
+    assert role["name"] == "tap-test-euc1-rds-monitoring"
+    assert role["region"] == PRIMARY  # through iam_provider
+    (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert attachment["inputs"]["policyArn"] == (
+        "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    )
+    assert attachment["inputs"]["role"] == role["name"]
+    assert one(resources, CLUSTER)["region"] == "eu-central-1"
+
+
+def test_every_resource_is_named_and_tagged() -> None:
+    for resource in cached(region="us-west-2"):
+        if not resource["custom"] or not resource["type"].startswith("aws:"):
+            continue
+        assert resource["name"].startswith("tap-test-usw2-"), resource["name"]
+        if is_taggable(resource["type"]):
+            tags = resource["inputs"]["tags"]
+            assert tags["Name"] == resource["name"]
+            assert tags["Project"] == "tap"
+            assert tags["Owner"] == "tests"
+
+
+def test_rds_identifiers_are_valid() -> None:
+    resources = cached(instance_count=3)
+    validate_identifier(one(resources, CLUSTER)["inputs"]["clusterIdentifier"], "cluster")
+    for instance in of_type(resources, INSTANCE):
+        validate_identifier(instance["inputs"]["identifier"], "instance")
+    for group in (*of_type(resources, CLUSTER_PG), *of_type(resources, INSTANCE_PG)):
+        validate_identifier(group["inputs"]["name"], "parameter group", 255)
+
+
+# --- a global database -------------------------------------------------------------------------
+
+
+def global_program(**primary_overrides: Any) -> Callable[[], None]:
+    def program() -> None:
+        by_region = providers()
+        iam = by_region[PRIMARY]
+        GlobalDatabase(
+            "tap-test-gbl-database",
+            GlobalDatabaseArgs(
+                labels=labels_for(None),
+                primary=db_args(
+                    master_password=pulumi.Output.secret(TEST_PASSWORD),
+                    iam_provider=iam,
+                    **primary_overrides,
+                ),
+                secondaries=[
+                    secondary_args(region, iam_provider=iam, instance_count=1)
+                    for region in SECONDARIES
+                ],
+                providers=by_region,
+            ),
+        )
+
+    return program
+
+
+@cache
+def global_plan() -> dict[str, Any]:
+    return plan_program(global_program(protect=True))
+
+
+def global_resources() -> tuple[dict[str, Any], ...]:
+    return tuple(global_plan()["resources"])
+
+
+def test_global_cluster() -> None:
+    resources = global_resources()
+    global_cluster = one(resources, GLOBAL)
+    inputs = global_cluster["inputs"]
+    assert global_cluster["name"] == "tap-test-gbl-aurora-global"
+    assert inputs["globalClusterIdentifier"] == "tap-test-gbl-aurora-global"
+    assert inputs["engine"] == "aurora-postgresql"
+    assert inputs["engineVersion"] == "16.6"
+    assert inputs["storageEncrypted"] is True
+    assert inputs["deletionProtection"] is True
+    assert inputs["databaseName"] == "tap"
+    assert inputs["tags"]["Region"] == "global"
+    assert global_cluster["region"] == PRIMARY
+    assert global_cluster["protect"] is True
+
+
+def test_primary_joins_the_global_cluster_with_a_secret_password() -> None:
+    resources = global_resources()
+    global_cluster = one(resources, GLOBAL)
+    (primary,) = in_region(resources, CLUSTER, PRIMARY)
+    inputs = primary["inputs"]
+    assert global_cluster["urn"] in primary["dependencies"]
+    assert inputs["globalClusterIdentifier"]
+    assert "manageMasterUserPassword" not in inputs
+    assert "masterUserSecretKmsKeyId" not in inputs
+    assert inputs["masterPassword"] == "<secret>"
+    assert inputs["masterUsername"] == "tapadmin"
+    assert inputs["databaseName"] == "tap"
+    assert inputs["kmsKeyId"] == key_arn(PRIMARY)
+    assert "sourceRegion" not in inputs
+    assert primary["protect"] is True
+    assert TEST_PASSWORD not in json.dumps(global_plan())
+
+
+@pytest.mark.parametrize("region", SECONDARIES)
+def test_secondaries_replicate_without_credentials(region: str) -> None:
+    resources = global_resources()
+    (primary,) = in_region(resources, CLUSTER, PRIMARY)
+    (secondary,) = in_region(resources, CLUSTER, region)
+    inputs = secondary["inputs"]
+    assert secondary["name"] == f"tap-test-{region_code(region)}-aurora"
+    assert inputs["globalClusterIdentifier"] == primary["inputs"]["globalClusterIdentifier"]
+    assert inputs["sourceRegion"] == PRIMARY
+    assert inputs["storageEncrypted"] is True
+    assert inputs["kmsKeyId"] == key_arn(region)
+    for absent in (
+        "masterUsername",
+        "masterPassword",
+        "manageMasterUserPassword",
+        "masterUserSecretKmsKeyId",
+        "databaseName",
+    ):
+        assert absent not in inputs, absent
+    assert inputs["skipFinalSnapshot"] is True
+    assert inputs["dbSubnetGroupName"] == f"tap-test-{region_code(region)}-aurora-subnets"
+    assert inputs["vpcSecurityGroupIds"] == [f"sg-{region_code(region)}-db"]
+
+
+@pytest.mark.parametrize("region", SECONDARIES)
+def test_secondaries_wait_for_the_primary_cluster_and_its_instances(region: str) -> None:
+    resources = global_resources()
+    (primary,) = in_region(resources, CLUSTER, PRIMARY)
+    primary_instances = in_region(resources, INSTANCE, PRIMARY)
+    (secondary,) = in_region(resources, CLUSTER, region)
+    assert len(primary_instances) == 2
+    waits_for = {primary["urn"], *(i["urn"] for i in primary_instances)}
+    assert waits_for <= set(secondary["dependencies"])
+
+
+@pytest.mark.parametrize("region", SECONDARIES)
+def test_secondary_readers_use_their_regions_key(region: str) -> None:
+    resources = global_resources()
+    (reader,) = in_region(resources, INSTANCE, region)
+    assert reader["inputs"]["performanceInsightsKmsKeyId"] == key_arn(region)
+    assert reader["inputs"]["identifier"] == f"tap-test-{region_code(region)}-aurora-0"
+    assert [g["region"] for g in in_region(resources, SUBNET_GROUP, region)] == [region]
+
+
+def test_each_member_has_its_own_parameter_groups_and_global_iam_roles() -> None:
+    resources = global_resources()
+    regions = {PRIMARY, *SECONDARIES}
+    assert {g["region"] for g in of_type(resources, CLUSTER_PG)} == regions
+    assert {g["region"] for g in of_type(resources, INSTANCE_PG)} == regions
+    roles = of_type(resources, ROLE)
+    assert len(roles) == 3
+    assert {r["region"] for r in roles} == {PRIMARY}
+
+
+def test_global_members_ignore_what_rds_changes_for_them() -> None:
+    ignored: dict[str, list[str]] = {}
+
+    class Recording(RecordingMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            if request.type == CLUSTER:
+                ignored[request.name] = list(request.ignoreChanges)
+            return super().RegisterResource(request)
+
+    def both() -> None:
+        global_program()()
+        AuroraPostgres("tap-test-standalone", db_args(labels=labels_for(PRIMARY, suffix="solo")))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tap.plan, "RecordingMonitor", Recording)
+        run_under_mocks(both, stack="test")
+    assert ignored["tap-test-use1-aurora"] == list(GLOBAL_PRIMARY_IGNORED)
+    for region in SECONDARIES:
+        assert ignored[f"tap-test-{region_code(region)}-aurora"] == list(GLOBAL_SECONDARY_IGNORED)
+    assert "replicationSourceIdentifier" in GLOBAL_SECONDARY_IGNORED
+    assert ignored["tap-solo-use1-aurora"] == []
+
+
+def test_global_resources_are_tagged() -> None:
+    for resource in global_resources():
+        if resource["custom"] and is_taggable(resource["type"]):
+            assert resource["inputs"]["tags"]["Name"] == resource["name"]
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+
+class SecretReportingMocks(PlanMocks):
+    """Adds what RDS computes for a cluster: the managed secret and the endpoints."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        resource_id, state = super().new_resource(args)
+        if args.typ == CLUSTER:
+            identifier = args.inputs["clusterIdentifier"]
+            state["endpoint"] = f"{identifier}.cluster-abc.{PRIMARY}.rds.amazonaws.com"
+            state["readerEndpoint"] = f"{identifier}.cluster-ro-abc.{PRIMARY}.rds.amazonaws.com"
+            state["arn"] = f"arn:aws:rds:{PRIMARY}:{ACCOUNT}:cluster:{identifier}"
+            if args.inputs.get("manageMasterUserPassword"):
+                state["masterUserSecrets"] = [
+                    {
+                        "secretArn": SECRET_ARN,
+                        "secretStatus": "active",
+                        "kmsKeyId": args.inputs["masterUserSecretKmsKeyId"],
+                    }
+                ]
+        return resource_id, state
+
+
+@pytest.fixture
+def rds_mocks() -> Iterator[PlanMocks]:
+    mocks = SecretReportingMocks(PRIMARY)
+    pulumi.runtime.settings.reset_options(project="tap", stack="test", preview=False)
+    pulumi.runtime.set_mocks(mocks, project="tap", stack="test", preview=False)
+    yield mocks
+
+
+@pytest.mark.usefixtures("rds_mocks")
+@pulumi.runtime.test
+def test_outputs_expose_endpoints_and_the_managed_secret_as_a_secret() -> pulumi.Output[None]:
+    database = AuroraPostgres("tap-test-use1-database", db_args())
+
+    def check(values: list[Any]) -> None:
+        identifier, endpoint, reader, arn, secret_arn, is_secret = values
+        assert identifier == "tap-test-use1-aurora"
+        assert endpoint == "tap-test-use1-aurora.cluster-abc.us-east-1.rds.amazonaws.com"
+        assert reader == "tap-test-use1-aurora.cluster-ro-abc.us-east-1.rds.amazonaws.com"
+        assert arn == f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:tap-test-use1-aurora"
+        assert secret_arn == SECRET_ARN
+        assert is_secret is True
+
+    return pulumi.Output.all(
+        database.cluster_identifier,
+        database.endpoint,
+        database.reader_endpoint,
+        database.cluster_arn,
+        database.master_secret_arn,
+        pulumi.Output.from_input(database.master_secret_arn.is_secret()),
+    ).apply(check)
+
+
+@pytest.mark.usefixtures("pulumi_mocks")
+@pulumi.runtime.test
+def test_global_members_have_no_managed_secret() -> pulumi.Output[None]:
+    by_region = providers()
+    database = GlobalDatabase(
+        "tap-test-gbl-database",
+        GlobalDatabaseArgs(
+            labels=labels_for(None),
+            primary=db_args(master_password=pulumi.Output.secret(TEST_PASSWORD)),
+            secondaries=[secondary_args("us-west-2")],
+            providers=by_region,
+        ),
+    )
+    secondary = database.secondaries["us-west-2"]
+
+    def check(values: list[Any]) -> None:
+        primary_secret, secondary_secret, source_region, is_secret = values
+        assert primary_secret is None
+        assert secondary_secret is None
+        assert source_region == PRIMARY
+        assert is_secret is True
+
+    return pulumi.Output.all(
+        database.primary.master_secret_arn,
+        secondary.master_secret_arn,
+        secondary.cluster.source_region,
+        pulumi.Output.from_input(database.primary.master_secret_arn.is_secret()),
+    ).apply(check)
+
+
+# --- generated credentials for a global primary -----------------------------------------------
+
+
+def test_a_global_database_generates_credentials_when_none_are_given() -> None:
+    def program() -> None:
+        by_region = providers()
+        GlobalDatabase(
+            "tap-test-gbl-database",
+            GlobalDatabaseArgs(
+                labels=labels_for(None),
+                primary=db_args(iam_provider=by_region[PRIMARY], protect=True),
+                secondaries=[secondary_args(region, instance_count=1) for region in SECONDARIES],
+                providers=by_region,
+            ),
+        )
+
+    manifest = plan_program(program)
+    resources = tuple(manifest["resources"])
+    password = one(resources, "random:index/randomPassword:RandomPassword")
+    assert password["inputs"]["length"] == 32
+    assert not set('/"@ ') & set(password["inputs"]["overrideSpecial"])
+    secret = one(resources, "aws:secretsmanager/secret:Secret")
+    assert secret["region"] == PRIMARY
+    assert secret["inputs"]["kmsKeyId"] == key_arn(PRIMARY)
+    assert secret["inputs"]["recoveryWindowInDays"] == 30
+    assert sorted(r["region"] for r in secret["inputs"]["replicas"]) == sorted(SECONDARIES)
+    for replica in secret["inputs"]["replicas"]:
+        assert replica["kmsKeyId"] == key_arn(replica["region"])
+    version = one(resources, "aws:secretsmanager/secretVersion:SecretVersion")
+    assert version["inputs"]["secretString"] == "<secret>"
+    (primary,) = in_region(resources, CLUSTER, PRIMARY)
+    assert primary["inputs"]["masterPassword"] == "<secret>"
+    assert password["urn"] in primary["dependencies"]
+    assert "mock-password" not in json.dumps(manifest)
+
+
+def test_a_standalone_global_member_still_needs_a_password() -> None:
+    with pytest.raises(ValueError) as error:
+        validate_aurora_args(db_args(global_cluster_identifier="g"))
+    assert str(error.value) == GLOBAL_PASSWORD_MESSAGE
