@@ -8,9 +8,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from tap.components.database import (
+    AuroraPostgres,
+    AuroraPostgresArgs,
+    GlobalDatabase,
+    GlobalDatabaseArgs,
+)
 from tap.components.kms import RegionalKey, RegionalKeyArgs
 from tap.components.network import Network, NetworkArgs, SharedNetwork, SharedNetworkArgs
 from tap.components.security import AccountPasswordPolicy, SecurityGroups, SecurityGroupsArgs
+from tap.components.storage import RegionalBucketSpec, ReplicatedStorage, ReplicatedStorageArgs
 from tap.config import StackConfig
 from tap.naming import Labels, Namer, common_tags
 
@@ -29,6 +36,7 @@ class RegionArgs:
 class RegionalDeployment(pulumi.ComponentResource):
     """Everything tap runs in one region. Its children inherit the region's provider."""
 
+    labels: Labels
     key: RegionalKey
     network: Network | SharedNetwork
     security_groups: SecurityGroups
@@ -39,6 +47,7 @@ class RegionalDeployment(pulumi.ComponentResource):
     ) -> None:
         super().__init__("tap:stack:Region", name, None, opts)
         config, region, labels = args.config, args.region, args.labels
+        self.labels = labels
         child = pulumi.ResourceOptions(parent=self)
 
         self.key = RegionalKey(
@@ -111,13 +120,16 @@ class TapStack(pulumi.ComponentResource):
 
     providers: dict[str, aws.Provider]
     regions: dict[str, RegionalDeployment]
+    storage: ReplicatedStorage
+    database: AuroraPostgres | GlobalDatabase
     password_policy: AccountPasswordPolicy | None
 
     def __init__(
         self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("tap:stack:TapStack", name, None, opts)
-        namer = Namer(config.environment_suffix)
+        namer = self._namer = Namer(config.environment_suffix)
+        self._primary_region = config.primary_region
 
         self.providers = {
             region: self._regional_provider(config, namer.for_region(region))
@@ -153,6 +165,9 @@ class TapStack(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[region]]),
             )
 
+        self.storage = self._storage(config, account_id, partition)
+        self.database = self._database(config, account_id, partition)
+
         self.password_policy = None
         if config.manage_account_password_policy:
             self.password_policy = AccountPasswordPolicy(
@@ -160,8 +175,148 @@ class TapStack(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=primary),
             )
 
-        self.region_outputs = {region: d.outputs for region, d in self.regions.items()}
+        self.region_outputs = {
+            region: {
+                **deployment.outputs,
+                "storage": self._storage_outputs(region),
+                "database": self._database_outputs(region),
+            }
+            for region, deployment in self.regions.items()
+        }
         self.register_outputs({"regions": self.region_outputs})
+
+    def _storage(
+        self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
+    ) -> ReplicatedStorage:
+        """The data bucket in the primary region, replicated to every other region."""
+
+        def spec(region: str) -> RegionalBucketSpec:
+            deployment = self.regions[region]
+            return RegionalBucketSpec(
+                region=region,
+                labels=deployment.labels,
+                kms_key_arn=deployment.key.key_arn,
+                provider=self.providers[region],
+            )
+
+        settings = config.storage
+        return ReplicatedStorage(
+            self._namer.name("storage"),
+            ReplicatedStorageArgs(
+                primary=spec(config.primary_region),
+                replicas=[spec(region) for region in config.secondary_regions],
+                account_id=account_id,
+                partition=partition,
+                iam_provider=self.providers[config.primary_region],
+                noncurrent_version_expiration_days=settings.noncurrent_version_expiration_days,
+                abort_multipart_days=settings.abort_incomplete_multipart_days,
+                replication_time_control=settings.replication_time_control,
+                force_destroy=not config.is_prod,
+                protect=config.is_prod,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _database(
+        self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
+    ) -> AuroraPostgres | GlobalDatabase:
+        """A regional cluster in the primary region, or (database.global) a global database."""
+        primary = config.primary_region
+        primary_args = self._aurora_args(config, primary, account_id, partition, writer=True)
+        if not config.database.global_database:
+            regional = AuroraPostgres(
+                self.regions[primary].labels.name("database"),
+                primary_args,
+                opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[primary]]),
+            )
+            self._clusters: dict[str, AuroraPostgres] = {primary: regional}
+            return regional
+        database = GlobalDatabase(
+            self._namer.name("database"),
+            GlobalDatabaseArgs(
+                labels=_labels(config, self._namer),
+                primary=primary_args,
+                secondaries=[
+                    self._aurora_args(config, region, account_id, partition, writer=False)
+                    for region in config.secondary_regions
+                ],
+                providers=self.providers,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._clusters = {primary: database.primary}
+        self._clusters.update(database.secondaries)
+        return database
+
+    def _aurora_args(
+        self,
+        config: StackConfig,
+        region: str,
+        account_id: pulumi.Output[str],
+        partition: pulumi.Output[str],
+        *,
+        writer: bool,
+    ) -> AuroraPostgresArgs:
+        deployment = self.regions[region]
+        database = config.database
+        return AuroraPostgresArgs(
+            labels=deployment.labels,
+            region=region,
+            subnet_ids=deployment.network.subnet_ids["database"],
+            security_group_id=deployment.security_groups.database.id,
+            kms_key_arn=deployment.key.key_arn,
+            account_id=account_id,
+            partition=partition,
+            engine_version=database.engine_version,
+            instance_class=database.instance_class,
+            instance_count=database.instance_count,
+            # A global secondary inherits both from the primary.
+            master_username=database.master_username if writer else None,
+            database_name=database.database_name if writer else None,
+            serverless_min_capacity=database.serverless_min_capacity
+            if database.serverless
+            else None,
+            serverless_max_capacity=database.serverless_max_capacity
+            if database.serverless
+            else None,
+            availability_zones=deployment.network.availability_zones or None,
+            backup_retention_days=database.backup_retention_days,
+            deletion_protection=config.is_prod,
+            skip_final_snapshot=not config.is_prod,
+            protect=config.is_prod,
+            log_statement=database.log_statement,
+            log_min_duration_statement_ms=database.log_min_duration_statement_ms,
+            performance_insights=database.performance_insights,
+            monitoring_interval=database.monitoring_interval,
+            iam_provider=self.providers[config.primary_region],
+        )
+
+    def _storage_outputs(self, region: str) -> dict[str, Any]:
+        is_primary = region == self._primary_region
+        bucket = self.storage.primary if is_primary else self.storage.replicas[region]
+        return {
+            "role": "primary" if is_primary else "replica",
+            "bucketName": bucket.bucket_name,
+            "bucketArn": bucket.bucket_arn,
+            "logBucketName": bucket.log_bucket_name,
+        }
+
+    def _database_outputs(self, region: str) -> dict[str, Any] | None:
+        cluster = self._clusters.get(region)
+        if cluster is None:
+            return None
+        is_writer = region == self._primary_region
+        outputs: dict[str, Any] = {
+            "role": "writer" if is_writer else "secondary",
+            "clusterArn": cluster.cluster_arn,
+            "clusterIdentifier": cluster.cluster_identifier,
+            "endpoint": cluster.endpoint,
+            "readerEndpoint": cluster.reader_endpoint,
+        }
+        if is_writer:
+            # Not a password, but it locates one: outputs carry it only as a secret.
+            outputs["masterSecretArn"] = pulumi.Output.secret(self.database.master_secret_arn)
+        return outputs
 
     def _regional_provider(self, config: StackConfig, namer: Namer) -> aws.Provider:
         # default_tags backs up the explicit tags on each resource; it is not relied on alone.

@@ -29,7 +29,10 @@ def test_every_taggable_resource_carries_the_common_tags_and_a_name(planned: Pla
         assert tags["Environment"] == planned.config.environment
         assert tags["EnvironmentSuffix"] == planned.config.environment_suffix
         assert tags["ManagedBy"] == "pulumi"
-        assert tags["Region"] in planned.config.regions
+        # Region-global things (the global cluster) say so, and their name says gbl.
+        assert tags["Region"] in (*planned.config.regions, "global")
+        if tags["Region"] == "global":
+            assert "-gbl-" in resource["name"], resource["name"]
         assert tags["Name"] == resource["name"]
         for key, value in planned.config.tags.items():
             assert tags[key] == value
@@ -203,3 +206,177 @@ def _floats_that_are_whole(value: object) -> list[float]:
     if isinstance(value, list):
         return [f for item in value for f in _floats_that_are_whole(item)]
     return []
+
+
+# --- the data tier ------------------------------------------------------------------------------
+
+S3_ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
+CLUSTER = "aws:rds/cluster:Cluster"
+INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+
+
+def _key_region(arn: str) -> str:
+    assert arn.startswith("arn:aws:kms:"), arn
+    return arn.split(":")[3]
+
+
+def test_data_is_encrypted_with_a_cmk_of_its_own_region(planned: Planned) -> None:
+    encrypted = 0
+    for config in planned.of_type(S3_ENCRYPTION):
+        (rule,) = config["inputs"]["rules"]
+        default = rule["applyServerSideEncryptionByDefault"]
+        if "-logs-" in config["name"]:
+            # Server access log targets accept SSE-S3 only.
+            assert default == {"sseAlgorithm": "AES256"}
+            continue
+        assert default["sseAlgorithm"] == "aws:kms"
+        assert _key_region(default["kmsMasterKeyId"]) == config["region"]
+        assert rule["bucketKeyEnabled"] is True
+        encrypted += 1
+    assert encrypted == len(planned.config.regions)
+    for cluster in planned.of_type(CLUSTER):
+        assert cluster["inputs"]["storageEncrypted"] is True
+        assert _key_region(cluster["inputs"]["kmsKeyId"]) == cluster["region"]
+    for instance in planned.of_type(INSTANCE):
+        if instance["inputs"].get("performanceInsightsEnabled"):
+            key = instance["inputs"]["performanceInsightsKmsKeyId"]
+            assert _key_region(key) == instance["region"]
+    for secret in planned.of_type("aws:secretsmanager/secret:Secret"):
+        assert _key_region(secret["inputs"]["kmsKeyId"]) == secret["region"]
+
+
+def test_replication_reaches_every_other_region(planned: Planned) -> None:
+    (replication,) = planned.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert replication["region"] == planned.config.primary_region
+    buckets = planned.manifest["outputs"]["regions"]
+    rules = replication["inputs"]["rules"]
+    destinations = {rule["destination"]["bucket"] for rule in rules}
+    assert destinations == {
+        buckets[region]["storage"]["bucketArn"] for region in planned.config.secondary_regions
+    }
+    for rule in rules:
+        destination = rule["destination"]
+        region = next(
+            r
+            for r in planned.config.regions
+            if buckets[r]["storage"]["bucketArn"] == destination["bucket"]
+        )
+        assert _key_region(destination["encryptionConfiguration"]["replicaKmsKeyId"]) == region
+        assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
+        assert rule["sourceSelectionCriteria"]["sseKmsEncryptedObjects"] == {"status": "Enabled"}
+        assert ("replicationTime" in destination) == planned.config.storage.replication_time_control
+
+
+def test_prod_protects_its_data_and_dev_tears_down(planned: Planned) -> None:
+    prod = planned.config.is_prod
+    for cluster in planned.of_type(CLUSTER):
+        assert cluster["inputs"]["deletionProtection"] is prod
+        assert cluster["protect"] is prod
+        if "replicationSourceIdentifier" not in cluster["inputs"] and cluster["inputs"].get(
+            "masterUsername"
+        ):
+            assert cluster["inputs"]["skipFinalSnapshot"] is (not prod)
+    for instance in planned.of_type(INSTANCE):
+        assert instance["protect"] is prod
+    for bucket in planned.of_type("aws:s3/bucket:Bucket"):
+        assert bucket["inputs"]["forceDestroy"] is (not prod)
+        assert bucket["protect"] is prod
+
+
+def test_instance_counts_follow_the_environment(planned: Planned) -> None:
+    database = planned.config.database
+    per_region = Counter(i["region"] for i in planned.of_type(INSTANCE))
+    expected_regions = (
+        planned.config.regions if database.global_database else (planned.config.primary_region,)
+    )
+    assert per_region == dict.fromkeys(expected_regions, database.instance_count)
+    for instance in planned.of_type(INSTANCE):
+        assert instance["inputs"]["instanceClass"] == database.instance_class
+        assert instance["inputs"]["publiclyAccessible"] is False
+        assert instance["inputs"]["autoMinorVersionUpgrade"] is True
+    if planned.config.is_prod:
+        zones = {
+            i["inputs"]["availabilityZone"]
+            for i in planned.of_type(INSTANCE)
+            if i["region"] == planned.config.primary_region
+        }
+        assert len(zones) == database.instance_count
+
+
+def test_prod_is_a_global_database_and_the_others_regional(planned: Planned) -> None:
+    global_clusters = planned.of_type("aws:rds/globalCluster:GlobalCluster")
+    clusters = planned.of_type(CLUSTER)
+    if planned.config.database.global_database:
+        assert planned.stack == "prod"
+        (global_cluster,) = global_clusters
+        assert sorted(c["region"] for c in clusters) == sorted(planned.config.regions)
+        for cluster in clusters:
+            assert global_cluster["urn"] in cluster["dependencies"]
+            assert (
+                cluster["inputs"]["globalClusterIdentifier"]
+                == global_cluster["inputs"]["globalClusterIdentifier"]
+            )
+            if cluster["region"] != planned.config.primary_region:
+                assert cluster["inputs"]["sourceRegion"] == planned.config.primary_region
+                assert "masterUsername" not in cluster["inputs"]
+    else:
+        assert global_clusters == []
+        assert [c["region"] for c in clusters] == [planned.config.primary_region]
+        assert clusters[0]["inputs"]["manageMasterUserPassword"] is True
+
+
+def test_parameter_groups(planned: Planned) -> None:
+    database = planned.config.database
+    family = f"aurora-postgresql{database.engine_major}"
+    for group in planned.of_type("aws:rds/clusterParameterGroup:ClusterParameterGroup"):
+        assert group["inputs"]["family"] == family
+        values = {p["name"]: p["value"] for p in group["inputs"]["parameters"]}
+        assert values["rds.force_ssl"] == "1"
+        assert "pg_stat_statements" in values["shared_preload_libraries"]
+        assert values["log_statement"] == database.log_statement
+        assert values["log_min_duration_statement"] == str(database.log_min_duration_statement_ms)
+    assert planned.of_type("aws:rds/parameterGroup:ParameterGroup")
+
+
+def test_no_plaintext_secret_in_the_manifest(planned: Planned) -> None:
+    text = json.dumps(planned.manifest)
+    assert "mock-password" not in text
+    for resource in planned.resources:
+        for key, value in _walk(resource["inputs"]):
+            if "password" in key.lower() and key not in ("manageMasterUserPassword",):
+                assert value in ("<secret>", None) or isinstance(value, bool | int), (
+                    resource["name"],
+                    key,
+                )
+    for region, values in planned.manifest["outputs"]["regions"].items():
+        if values["database"] and values["database"]["role"] == "writer":
+            assert values["database"]["masterSecretArn"] == "<secret>", region
+
+
+def test_data_outputs_per_region(planned: Planned) -> None:
+    outputs = planned.manifest["outputs"]["regions"]
+    for region, values in outputs.items():
+        storage = values["storage"]
+        assert storage["role"] == (
+            "primary" if region == planned.config.primary_region else "replica"
+        )
+        assert storage["bucketArn"] == f"arn:aws:s3:::{storage['bucketName']}"
+        assert f"-{region_code(region)}-" in storage["bucketName"]
+        database = values["database"]
+        has_cluster = (
+            planned.config.database.global_database or region == planned.config.primary_region
+        )
+        assert (database is not None) == has_cluster
+        if database:
+            assert database["clusterArn"].startswith(f"arn:aws:rds:{region}:")
+            assert region in database["endpoint"]
+
+
+def _walk(value: object, key: str = "") -> list[tuple[str, object]]:
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in _walk(v, k)]
+    if isinstance(value, list):
+        return [pair for item in value for pair in _walk(item, key)]
+    return [(key, value)]

@@ -45,6 +45,8 @@ class Network(pulumi.ComponentResource):
     vpc_cidr: pulumi.Output[str]
     subnets: dict[Tier, list[aws.ec2.Subnet]]
     subnet_ids: dict[Tier, pulumi.Output[list[str]]]
+    # The zone of each AZ slot, in subnet order (slot i holds subnet i of every tier).
+    availability_zones: list[pulumi.Output[str]]
     route_table_ids: dict[Tier, list[pulumi.Output[str]]]
     nat_gateways: list[aws.ec2.NatGateway]
     endpoint_security_group: aws.ec2.SecurityGroup
@@ -77,6 +79,7 @@ class Network(pulumi.ComponentResource):
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
+        self.availability_zones = [zones.names[index] for index in range(args.az_count)]
         subnets: dict[Tier, list[aws.ec2.Subnet]] = {"public": [], "private": [], "database": []}
         for spec in plan.subnets:
             subnet_name = labels.name("subnet", spec.tier, spec.az_index)
@@ -85,7 +88,7 @@ class Network(pulumi.ComponentResource):
                     subnet_name,
                     vpc_id=self.vpc.id,
                     cidr_block=spec.cidr,
-                    availability_zone=zones.names[spec.az_index],
+                    availability_zone=self.availability_zones[spec.az_index],
                     # No tier auto-assigns public IPs (FSBP EC2.15): NAT gateways use EIPs.
                     map_public_ip_on_launch=False,
                     tags={**labels.tags(subnet_name), "Tier": spec.tier},
@@ -309,6 +312,8 @@ class SharedNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     vpc_cidr: pulumi.Output[str]
     subnet_ids: dict[Tier, pulumi.Output[list[str]]]
+    # Unknown for a shared network: RDS places instances itself.
+    availability_zones: list[pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: SharedNetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -316,6 +321,8 @@ class SharedNetwork(pulumi.ComponentResource):
         super().__init__("tap:network:SharedNetwork", name, None, opts)
         region = args.region
         reference, stack_name = args.stack_reference, args.stack_name
+        # Unknown for a shared network: RDS places instances itself.
+        self.availability_zones = []
 
         def pick(*path: str) -> pulumi.Output[object]:
             def walk(regions: object) -> object:
