@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from tap import aurora
+
 NAMESPACE = "tap"
 _SettingsT = TypeVar("_SettingsT", bound=BaseModel)
 
@@ -137,19 +139,12 @@ class RegionNetwork(_Model):
     nat_strategy: NatStrategy
 
 
-LogStatement = Literal["none", "ddl", "mod", "all"]
-AURORA_POSTGRES_MAJORS = (13, 14, 15, 16, 17)
-ENGINE_VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)$")
+LogStatement = Literal["none", "ddl", "mod", "all"]  # aurora.LOG_STATEMENTS
 SERVERLESS_CLASS = "db.serverless"
 # Aurora PostgreSQL's provisioned instance families (current generation).
 PROVISIONED_CLASS_PATTERN = re.compile(
     r"^db\.(r5|r6g|r6gd|r6i|r6id|r7g|r7i|r8g|x2g|t3|t4g)\.(medium|large|\d*xlarge)$"
 )
-# Serverless v2 may scale to 0 ACUs only from these minor versions on, per major.
-SCALE_TO_ZERO_SINCE = {13: 15, 14: 12, 15: 7, 16: 3, 17: 4}
-MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
-RESERVED_DB_USERNAMES = frozenset({"postgres", "rdsadmin", "admin", "root", "master"})
-IDENTIFIER_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$")
 
 
 class DatabaseConfig(_Model):
@@ -173,9 +168,9 @@ class DatabaseConfig(_Model):
     @classmethod
     def _valid_engine_version(cls, value: str | None) -> str | None:
         if value is not None:
-            match = ENGINE_VERSION_PATTERN.match(value)
-            if not match or int(match.group(1)) not in AURORA_POSTGRES_MAJORS:
-                majors = ", ".join(map(str, AURORA_POSTGRES_MAJORS))
+            match = aurora.VERSION_PATTERN.match(value)
+            if not match or int(match.group(1)) not in aurora.SUPPORTED_MAJORS:
+                majors = ", ".join(map(str, aurora.SUPPORTED_MAJORS))
                 raise ValueError(
                     f"{value!r} is not an Aurora PostgreSQL version; use <major>.<minor> with "
                     f"major {majors}, e.g. 16.6"
@@ -197,8 +192,8 @@ class DatabaseConfig(_Model):
     @field_validator("monitoring_interval")
     @classmethod
     def _valid_monitoring_interval(cls, value: int | None) -> int | None:
-        if value is not None and value not in MONITORING_INTERVALS:
-            allowed = ", ".join(map(str, MONITORING_INTERVALS))
+        if value is not None and value not in aurora.MONITORING_INTERVALS:
+            allowed = ", ".join(map(str, aurora.MONITORING_INTERVALS))
             raise ValueError(
                 f"{value} is not an enhanced-monitoring interval; use one of {allowed} "
                 "(0 turns it off)"
@@ -209,12 +204,12 @@ class DatabaseConfig(_Model):
     @classmethod
     def _valid_master_username(cls, value: str | None) -> str | None:
         if value is not None:
-            if not IDENTIFIER_PATTERN.match(value):
+            if not aurora.NAME_PATTERN.match(value):
                 raise ValueError(
                     f"{value!r} is not allowed; use 1-63 letters, digits and underscores, "
                     "starting with a letter"
                 )
-            if value.lower() in RESERVED_DB_USERNAMES:
+            if value.lower() in aurora.RESERVED_USERNAMES:
                 raise ValueError(
                     f"{value!r} is a default or reserved name; choose a non-default master "
                     "username (e.g. tap_admin)"
@@ -224,7 +219,7 @@ class DatabaseConfig(_Model):
     @field_validator("database_name")
     @classmethod
     def _valid_database_name(cls, value: str | None) -> str | None:
-        if value is not None and not IDENTIFIER_PATTERN.match(value):
+        if value is not None and not aurora.NAME_PATTERN.match(value):
             raise ValueError(
                 f"{value!r} is not allowed; use 1-63 letters, digits and underscores, "
                 "starting with a letter"
@@ -338,12 +333,6 @@ STORAGE_DEFAULTS: dict[str, StorageSettings] = {
         replication_time_control=True,
     ),
 }
-
-
-def scale_to_zero_supported(engine_version: str) -> bool:
-    """Whether Aurora Serverless v2 may pause at 0 ACUs on this Aurora PostgreSQL version."""
-    major, minor = (int(part) for part in engine_version.split("."))
-    return major in SCALE_TO_ZERO_SINCE and minor >= SCALE_TO_ZERO_SINCE[major]
 
 
 class RawStackConfig(_Model):
@@ -665,10 +654,10 @@ def _check_database(
                 f"{config_key('database', 'serverlessMaxCapacity')} "
                 f"{database.serverless_max_capacity:g}; the minimum must not exceed the maximum"
             )
-        if database.serverless_min_capacity == 0 and not scale_to_zero_supported(
+        if database.serverless_min_capacity == 0 and not aurora.supports_scale_to_zero(
             database.engine_version
         ):
-            since = ", ".join(f"{m}.{n}" for m, n in SCALE_TO_ZERO_SINCE.items())
+            since = aurora.scale_to_zero_versions()
             raise ConfigError(
                 f"{config_key('database', 'serverlessMinCapacity')} 0 (scale to zero) needs "
                 f"Aurora PostgreSQL {since} or later in its major version; "

@@ -32,28 +32,31 @@ from pulumi_aws.rds import (
     ParameterGroupParameterArgsDict,
 )
 
+from tap.aurora import (
+    ENGINE,
+    LOG_STATEMENTS,
+    MONITORING_INTERVALS,
+    NAME_PATTERN,
+    RESERVED_USERNAMES,
+    parse_engine_version,
+    scale_to_zero_versions,
+    supports_scale_to_zero,
+)
 from tap.components.policies import service_assume_role
 from tap.naming import Labels
 
-ENGINE = "aurora-postgresql"
 PORT = 5432
-LOG_STATEMENT_VALUES = ("none", "ddl", "mod", "all")
-MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
 MAX_SERVERLESS_ACU = 256
 MAX_INSTANCES = 16  # one writer and 15 readers
 MAX_GLOBAL_SECONDARIES = 10
-# Scale to zero (min 0 ACU, auto-pause) needs at least this minor of each major version.
-SCALE_TO_ZERO_MIN_MINOR: Mapping[int, int] = {13: 15, 14: 12, 15: 7, 16: 3}
 # Ignore what RDS changes behind the program's back in a global database (pulumi-aws docs:
 # rds.GlobalCluster examples and "Upgrading Engine Versions").
 GLOBAL_PRIMARY_IGNORED = ("engineVersion",)
 GLOBAL_SECONDARY_IGNORED = ("replicationSourceIdentifier", "engineVersion")
 
-_VERSION = re.compile(r"^\d+\.\d+$")
 _INSTANCE_CLASS = re.compile(r"^db\.(serverless|[a-z][a-z0-9-]*\.[a-z0-9]+)$")
-_DB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9-]*$")
 
 # Stand-in for the global cluster id while validating, before the GlobalCluster exists.
@@ -64,24 +67,10 @@ _PENDING_PASSWORD = "pending-generated-password"
 # --- pure logic --------------------------------------------------------------------------------
 
 
-def parse_engine_version(engine_version: str) -> tuple[int, int]:
-    if not _VERSION.match(engine_version):
-        raise ValueError(f"engine_version must be MAJOR.MINOR like '16.6', got {engine_version!r}")
-    major, minor = engine_version.split(".")
-    return int(major), int(minor)
-
-
 def engine_family(engine_version: str) -> str:
     """The parameter group family: '16.6' -> 'aurora-postgresql16'."""
     major, _ = parse_engine_version(engine_version)
     return f"{ENGINE}{major}"
-
-
-def supports_scale_to_zero(engine_version: str) -> bool:
-    major, minor = parse_engine_version(engine_version)
-    if major > max(SCALE_TO_ZERO_MIN_MINOR):
-        return True
-    return major in SCALE_TO_ZERO_MIN_MINOR and minor >= SCALE_TO_ZERO_MIN_MINOR[major]
 
 
 def validate_serverless_capacity(engine_version: str, min_acu: float, max_acu: float) -> None:
@@ -96,8 +85,9 @@ def validate_serverless_capacity(engine_version: str, min_acu: float, max_acu: f
         raise ValueError(f"serverless min capacity must be 0 or at least 0.5 ACU, got {min_acu}")
     if min_acu == 0 and not supports_scale_to_zero(engine_version):
         raise ValueError(
-            f"serverless min capacity 0 (scale to zero) needs Aurora PostgreSQL 13.15+, 14.12+, "
-            f"15.7+ or 16.3+; engine_version {engine_version} does not support it"
+            f"serverless min capacity 0 (scale to zero) needs Aurora PostgreSQL "
+            f"{scale_to_zero_versions()} or later in its major; engine_version "
+            f"{engine_version} does not support it"
         )
     if max_acu < 1 or max_acu > MAX_SERVERLESS_ACU:
         raise ValueError(
@@ -294,10 +284,9 @@ def validate_aurora_args(args: AuroraPostgresArgs) -> None:
         raise ValueError(
             f"backup_retention_days must be between 1 and 35, got {args.backup_retention_days}"
         )
-    if args.log_statement not in LOG_STATEMENT_VALUES:
+    if args.log_statement not in LOG_STATEMENTS:
         raise ValueError(
-            f"log_statement must be one of {', '.join(LOG_STATEMENT_VALUES)}, "
-            f"got {args.log_statement!r}"
+            f"log_statement must be one of {', '.join(LOG_STATEMENTS)}, got {args.log_statement!r}"
         )
     if args.log_min_duration_statement_ms < -1:
         raise ValueError(
@@ -342,16 +331,16 @@ def _validate_writer(args: AuroraPostgresArgs) -> None:
         raise ValueError("source_region applies only to a secondary cluster")
     if args.master_username is None or args.database_name is None:
         raise ValueError("a standalone or primary cluster needs master_username and database_name")
-    if args.master_username.lower() in ("postgres", "rdsadmin", "admin"):
+    if args.master_username.lower() in RESERVED_USERNAMES:
         raise ValueError(
             f"master_username must not be a default or reserved name, got {args.master_username!r}"
         )
-    if not _DB_NAME.match(args.master_username):
+    if not NAME_PATTERN.match(args.master_username):
         raise ValueError(
             "master_username must start with a letter and hold 1-63 letters, digits or "
             f"underscores, got {args.master_username!r}"
         )
-    if not _DB_NAME.match(args.database_name):
+    if not NAME_PATTERN.match(args.database_name):
         raise ValueError(
             "database_name must start with a letter and hold 1-63 letters, digits or "
             f"underscores, got {args.database_name!r}"

@@ -147,7 +147,8 @@ def test_engine_version_must_be_major_dot_minor(version: str) -> None:
         ("15.7", True),
         ("16.2", False),
         ("16.3", True),
-        ("17.0", True),
+        ("17.4", True),
+        ("18.1", False),  # unknown to tap until SCALE_TO_ZERO_SINCE says otherwise
     ],
 )
 def test_scale_to_zero_needs_a_new_enough_version(version: str, supported: bool) -> None:
@@ -161,8 +162,8 @@ def test_scale_to_zero_needs_a_new_enough_version(version: str, supported: bool)
             "16.2",
             0,
             4,
-            "serverless min capacity 0 (scale to zero) needs Aurora PostgreSQL 13.15+, 14.12+, "
-            "15.7+ or 16.3+; engine_version 16.2 does not support it",
+            "serverless min capacity 0 (scale to zero) needs Aurora PostgreSQL 13.15, 14.12, "
+            "15.7, 16.3, 17.4 or later in its major; engine_version 16.2 does not support it",
         ),
         ("16.6", 4, 2, "serverless max capacity (2) must be >= min capacity (4)"),
         ("16.6", 0.5, 256.5, "serverless max capacity must be between 1 and 256 ACU, got 256.5"),
