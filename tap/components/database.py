@@ -43,6 +43,7 @@ from tap.aurora import (
     supports_scale_to_zero,
 )
 from tap.components.policies import service_assume_role
+from tap.components.roles import service_role
 from tap.naming import Labels
 
 PORT = 5432
@@ -448,15 +449,15 @@ class AuroraPostgres(pulumi.ComponentResource):
         labels = self._labels
         iam_opts = pulumi.ResourceOptions(parent=self, provider=args.iam_provider)
         role_name = labels.name("rds-monitoring")
-        role = aws.iam.Role(
+        role = service_role(
+            self,
+            labels,
             role_name,
-            name=role_name,
             description=f"RDS Enhanced Monitoring for {args.cluster_identifier}",
-            assume_role_policy=pulumi.Output.all(args.partition, args.account_id).apply(
+            trust_policy=pulumi.Output.all(args.partition, args.account_id).apply(
                 lambda v: monitoring_trust(partition=v[0], account_id=v[1], region=args.region)
             ),
-            tags=labels.tags(role_name),
-            opts=iam_opts,
+            iam_provider=args.iam_provider,
         )
         aws.iam.RolePolicyAttachment(
             labels.name("rds-monitoring-policy"),

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from tap.cidr import TIERS, Tier, plan_subnets
 from tap.components.policies import flow_log_delivery, flow_log_trust
+from tap.components.roles import service_role
 from tap.components.security import https_from_vpc
 from tap.naming import Labels
 
@@ -241,15 +242,15 @@ class Network(pulumi.ComponentResource):
         )
         iam_opts = pulumi.ResourceOptions(parent=self, provider=args.iam_provider)
         role_name = labels.name("flow-logs-role")
-        role = aws.iam.Role(
+        role = service_role(
+            self,
+            labels,
             role_name,
-            name=role_name,
             description=f"VPC flow logs delivery for {labels.name('vpc')}",
-            assume_role_policy=pulumi.Output.all(args.partition, args.account_id).apply(
+            trust_policy=pulumi.Output.all(args.partition, args.account_id).apply(
                 lambda v: flow_log_trust(partition=v[0], account_id=v[1], region=args.region)
             ),
-            tags=labels.tags(role_name),
-            opts=iam_opts,
+            iam_provider=args.iam_provider,
         )
         aws.iam.RolePolicy(
             labels.name("flow-logs-policy"),

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from tap.components.policies import document, render, service_assume_role
+from tap.components.roles import service_role
 from tap.naming import Labels, region_code
 
 # Server access logs land under this prefix; the log-delivery grant covers nothing else.
@@ -462,13 +463,13 @@ class ReplicatedStorage(pulumi.ComponentResource):
         labels = args.primary.labels
         iam_opts = pulumi.ResourceOptions(parent=self, provider=args.iam_provider)
         role_name = labels.name(args.purpose, "replication-role")
-        role = aws.iam.Role(
+        role = service_role(
+            self,
+            labels,
             role_name,
-            name=role_name,
             description=f"S3 replication from {labels.name(args.purpose)} to the other regions",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(replication_trust),
-            tags=labels.tags(role_name),
-            opts=iam_opts,
+            trust_policy=pulumi.Output.from_input(args.account_id).apply(replication_trust),
+            iam_provider=args.iam_provider,
         )
         policy = aws.iam.RolePolicy(
             labels.name(args.purpose, "replication-policy"),
