@@ -267,70 +267,58 @@ class StorageSettings(_Model):
     replication_time_control: bool
 
 
+_DEV_DATABASE = DatabaseSettings(
+    engine_version="16.6",
+    instance_class=SERVERLESS_CLASS,
+    instance_count=1,
+    serverless_min_capacity=0,  # scales to zero when idle
+    serverless_max_capacity=4,
+    backup_retention_days=1,
+    global_database=False,
+    log_statement="ddl",
+    log_min_duration_statement_ms=500,
+    performance_insights=True,
+    monitoring_interval=0,
+    master_username="tap_admin",
+    database_name="tap",
+)
+# staging and prod differ from dev only where written.
 DATABASE_DEFAULTS: dict[str, DatabaseSettings] = {
-    "dev": DatabaseSettings(
-        engine_version="16.6",
-        instance_class=SERVERLESS_CLASS,
-        instance_count=1,
-        serverless_min_capacity=0,  # scales to zero when idle
-        serverless_max_capacity=4,
-        backup_retention_days=1,
-        global_database=False,
-        log_statement="ddl",
-        log_min_duration_statement_ms=500,
-        performance_insights=True,
-        monitoring_interval=0,
-        master_username="tap_admin",
-        database_name="tap",
+    "dev": _DEV_DATABASE,
+    "staging": _DEV_DATABASE.model_copy(
+        update={
+            "serverless_min_capacity": 0.5,
+            "serverless_max_capacity": 8,
+            "backup_retention_days": 7,
+            "log_min_duration_statement_ms": 1000,
+            "monitoring_interval": 60,
+        }
     ),
-    "staging": DatabaseSettings(
-        engine_version="16.6",
-        instance_class=SERVERLESS_CLASS,
-        instance_count=1,
-        serverless_min_capacity=0.5,
-        serverless_max_capacity=8,
-        backup_retention_days=7,
-        global_database=False,
-        log_statement="ddl",
-        log_min_duration_statement_ms=1000,
-        performance_insights=True,
-        monitoring_interval=60,
-        master_username="tap_admin",
-        database_name="tap",
-    ),
-    "prod": DatabaseSettings(
-        engine_version="16.6",
-        instance_class="db.r6g.large",
-        instance_count=2,
-        serverless_min_capacity=0.5,
-        serverless_max_capacity=16,
-        backup_retention_days=14,
-        global_database=True,
-        log_statement="ddl",
-        log_min_duration_statement_ms=1000,
-        performance_insights=True,
-        monitoring_interval=15,
-        master_username="tap_admin",
-        database_name="tap",
+    "prod": _DEV_DATABASE.model_copy(
+        update={
+            "instance_class": "db.r6g.large",
+            "instance_count": 2,
+            "serverless_min_capacity": 0.5,
+            "serverless_max_capacity": 16,
+            "backup_retention_days": 14,
+            "global_database": True,
+            "log_min_duration_statement_ms": 1000,
+            "monitoring_interval": 15,
+        }
     ),
 }
 PROD_MIN_BACKUP_RETENTION_DAYS = 7
 
+_DEV_STORAGE = StorageSettings(
+    noncurrent_version_expiration_days=7,
+    abort_incomplete_multipart_days=7,
+    replication_time_control=False,
+)
 STORAGE_DEFAULTS: dict[str, StorageSettings] = {
-    "dev": StorageSettings(
-        noncurrent_version_expiration_days=7,
-        abort_incomplete_multipart_days=7,
-        replication_time_control=False,
-    ),
-    "staging": StorageSettings(
-        noncurrent_version_expiration_days=30,
-        abort_incomplete_multipart_days=7,
-        replication_time_control=False,
-    ),
-    "prod": StorageSettings(
-        noncurrent_version_expiration_days=90,
-        abort_incomplete_multipart_days=7,
-        replication_time_control=True,
+    "dev": _DEV_STORAGE,
+    "staging": _DEV_STORAGE.model_copy(update={"noncurrent_version_expiration_days": 30}),
+    "prod": _DEV_STORAGE.model_copy(
+        update={"noncurrent_version_expiration_days": 90, "replication_time_control": True}
     ),
 }
 
