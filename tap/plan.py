@@ -244,6 +244,47 @@ def _computed_outputs(
     account = MOCK_ACCOUNT_ID
     service = typ.split(":")[1].split("/", maxsplit=1)[0]
     physical = str(inputs.get("name") or name)
+    if typ == "aws:lambda/function:Function":
+        function = str(inputs.get("name") or name)
+        arn = f"arn:aws:lambda:{region}:{account}:function:{function}"
+        return {
+            "id": function,
+            "name": function,
+            "arn": arn,
+            "qualifiedArn": f"{arn}:$LATEST",
+            "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            "version": "$LATEST",
+        }
+    if typ == "aws:apigateway/restApi:RestApi":
+        return {
+            "rootResourceId": f"root-{_short_hash(name, length=10)}",
+            "arn": f"arn:aws:apigateway:{region}::/restapis/{resource_id}",
+            "executionArn": f"arn:aws:execute-api:{region}:{account}:{resource_id}",
+        }
+    if typ == "aws:apigateway/stage:Stage":
+        stage = str(inputs.get("stageName", "stage"))
+        api = str(inputs.get("restApi", "api"))
+        return {
+            "arn": f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}",
+            "executionArn": f"arn:aws:execute-api:{region}:{account}:{api}/{stage}",
+            "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+        }
+    if typ == "aws:sns/topic:Topic":
+        topic = str(inputs.get("name") or name)
+        return {
+            "id": f"arn:aws:sns:{region}:{account}:{topic}",
+            "arn": f"arn:aws:sns:{region}:{account}:{topic}",
+        }
+    if typ == "aws:sqs/queue:Queue":
+        queue = str(inputs.get("name") or name)
+        return {
+            "id": f"https://sqs.{region}.amazonaws.com/{account}/{queue}",
+            "url": f"https://sqs.{region}.amazonaws.com/{account}/{queue}",
+            "arn": f"arn:aws:sqs:{region}:{account}:{queue}",
+        }
+    if typ == "aws:cloudwatch/dashboard:Dashboard":
+        dashboard = str(inputs.get("dashboardName") or name)
+        return {"dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"}
     if typ == "random:index/randomPassword:RandomPassword":
         # A fixed marker, so tests can prove the value never reaches the manifest in clear.
         return {"result": f"mock-password-{_short_hash(name, length=12)}", "bcryptHash": "mock"}

@@ -51,6 +51,8 @@ class Network(pulumi.ComponentResource):
     route_table_ids: dict[Tier, list[pulumi.Output[str]]]
     nat_gateways: list[aws.ec2.NatGateway]
     endpoint_security_group: aws.ec2.SecurityGroup
+    # Interface endpoint ids by service ("execute-api", ...): a PRIVATE API binds to one.
+    interface_endpoint_ids: dict[str, pulumi.Output[str]]
     flow_log_group: aws.cloudwatch.LogGroup
 
     def __init__(
@@ -284,9 +286,10 @@ class Network(pulumi.ComponentResource):
             tags=labels.tags(s3_name),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.interface_endpoint_ids = {}
         for service in args.interface_endpoints:
             endpoint_name = labels.name("vpce", service)
-            aws.ec2.VpcEndpoint(
+            self.interface_endpoint_ids[service] = aws.ec2.VpcEndpoint(
                 endpoint_name,
                 vpc_id=self.vpc.id,
                 service_name=f"com.amazonaws.{args.region}.{service}",
@@ -296,7 +299,7 @@ class Network(pulumi.ComponentResource):
                 security_group_ids=[self.endpoint_security_group.id],
                 tags=labels.tags(endpoint_name),
                 opts=pulumi.ResourceOptions(parent=self),
-            )
+            ).id
 
 
 @dataclass(frozen=True)

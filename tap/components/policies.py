@@ -33,10 +33,12 @@ def service_assume_role(service: str, conditions: dict[str, Any] | None = None) 
 
 
 def regional_key_policy(*, partition: str, account_id: str, region: str) -> str:
-    """The account administers the key; this region's CloudWatch Logs may use it for its groups.
+    """The account administers the key; this region's CloudWatch Logs may use it for its groups,
+    and this account's CloudWatch alarms may publish to topics encrypted with it.
 
-    The root statement is how AWS delegates key access to IAM policies in the account; the
-    logs statement is scoped by encryption context to log groups of this account and region.
+    The root statement is how AWS delegates key access to IAM policies in the account (in a key
+    policy, `Resource: "*"` means this key); the service statements are scoped by encryption
+    context or source account.
     """
     logs_arn = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
     return render(
@@ -61,6 +63,16 @@ def regional_key_policy(*, partition: str, account_id: str, region: str) -> str:
                 ],
                 "Resource": "*",
                 "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arn}},
+            },
+            {
+                # Alarms publish to the region's KMS-encrypted SNS topic; without this grant
+                # CloudWatch's publish fails silently and nobody is paged.
+                "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
         )
     )
