@@ -252,7 +252,9 @@ def _computed_outputs(
             "name": function,
             "arn": arn,
             "qualifiedArn": f"{arn}:$LATEST",
-            "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            "invokeArn": (
+                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+            ),
             "version": "$LATEST",
         }
     if typ == "aws:apigateway/restApi:RestApi":
