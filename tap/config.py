@@ -323,6 +323,180 @@ STORAGE_DEFAULTS: dict[str, StorageSettings] = {
 }
 
 
+# --- the API tier --------------------------------------------------------------------------------
+
+LambdaRuntime = Literal["python3.11", "python3.12", "python3.13"]
+Architecture = Literal["arm64", "x86_64"]
+EndpointType = Literal["REGIONAL", "PRIVATE"]
+LogLevel = Literal["ERROR", "INFO"]
+# API Gateway gives up on an integration after 29 s, so a longer Lambda timeout only hides errors.
+API_INTEGRATION_TIMEOUT_SECONDS = 29
+ECR_IMAGE_PATTERN = re.compile(
+    r"^\d{12}\.dkr\.ecr\.(\{region\}|[a-z0-9-]+)\.amazonaws\.com/[a-z0-9._/-]+"
+    r"(:[A-Za-z0-9_.-]{1,128}|@sha256:[0-9a-f]{64})$"
+)
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+STAGE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,128}$")
+
+
+class FunctionConfig(_Model):
+    """`tap:function`; missing fields take the environment's defaults (FUNCTION_DEFAULTS)."""
+
+    memory_mb: Annotated[int, Field(ge=128, le=10240)] | None = None
+    timeout_seconds: Annotated[int, Field(ge=1, le=API_INTEGRATION_TIMEOUT_SECONDS)] | None = None
+    reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] | None = None
+    runtime: LambdaRuntime | None = None
+    architecture: Architecture | None = None
+    docker_image_uri: str | None = None
+
+    @field_validator("docker_image_uri")
+    @classmethod
+    def _valid_image_uri(cls, value: str | None) -> str | None:
+        if value is not None and not ECR_IMAGE_PATTERN.match(value):
+            raise ValueError(
+                f"{value!r} is not an ECR image URI; use "
+                "<account>.dkr.ecr.{region}.amazonaws.com/<repository>:<tag> (or "
+                "@sha256:<digest>); {region} is replaced per region because Lambda pulls only "
+                "from its own region"
+            )
+        return value
+
+
+class FunctionSettings(_Model):
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int
+    runtime: LambdaRuntime
+    architecture: Architecture
+    docker_image_uri: str | None
+
+    def image_uri(self, region: str) -> str | None:
+        return self.docker_image_uri.replace("{region}", region) if self.docker_image_uri else None
+
+
+class ApiConfig(_Model):
+    """`tap:api`; missing fields take the environment's defaults (API_DEFAULTS)."""
+
+    endpoint_type: EndpointType | None = None
+    throttling_burst_limit: Annotated[int, Field(ge=1, le=5000)] | None = None
+    throttling_rate_limit: Annotated[float, Field(gt=0, le=10000)] | None = None
+    execution_log_level: LogLevel | None = None
+    stage_name: str | None = None
+
+    @field_validator("stage_name")
+    @classmethod
+    def _valid_stage_name(cls, value: str | None) -> str | None:
+        if value is not None and not STAGE_NAME_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not allowed; use 1-128 letters, digits and underscores")
+        return value
+
+
+class ApiSettings(_Model):
+    endpoint_type: EndpointType
+    throttling_burst_limit: int
+    throttling_rate_limit: float
+    execution_log_level: LogLevel
+    stage_name: str
+
+
+class ThresholdsConfig(_Model):
+    """`tap:monitoring.thresholds`: when an alarm fires. Missing fields take the defaults."""
+
+    lambda_errors: Annotated[int, Field(ge=1)] | None = None
+    lambda_throttles: Annotated[int, Field(ge=1)] | None = None
+    api_5xx_errors: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="api5xxErrors")
+    api_p99_latency_ms: Annotated[int, Field(ge=1, le=29000)] | None = None
+    db_cpu_percent: Annotated[int, Field(ge=1, le=100)] | None = None
+    db_free_memory_mb: Annotated[int, Field(ge=1)] | None = None
+    db_connections: Annotated[int, Field(ge=1)] | None = None
+    replication_latency_seconds: Annotated[int, Field(ge=1)] | None = None
+    nat_packet_drops: Annotated[int, Field(ge=1)] | None = None
+
+
+class Thresholds(_Model):
+    lambda_errors: int
+    lambda_throttles: int
+    api_5xx_errors: int
+    api_p99_latency_ms: int
+    db_cpu_percent: int
+    db_free_memory_mb: int
+    db_connections: int
+    replication_latency_seconds: int
+    nat_packet_drops: int
+
+
+class MonitoringConfig(_Model):
+    """`tap:monitoring`."""
+
+    alarm_email: str | None = None
+    thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _valid_email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
+class MonitoringSettings(_Model):
+    alarm_email: str | None
+    thresholds: Thresholds
+
+
+_DEV_FUNCTION = FunctionSettings(
+    memory_mb=256,
+    timeout_seconds=10,
+    reserved_concurrency=5,
+    runtime="python3.12",
+    architecture="arm64",
+    docker_image_uri=None,
+)
+FUNCTION_DEFAULTS: dict[str, FunctionSettings] = {
+    "dev": _DEV_FUNCTION,
+    "staging": _DEV_FUNCTION.model_copy(update={"reserved_concurrency": 20}),
+    "prod": _DEV_FUNCTION.model_copy(update={"memory_mb": 512, "reserved_concurrency": 100}),
+}
+_DEV_API = ApiSettings(
+    endpoint_type="REGIONAL",
+    throttling_burst_limit=20,
+    throttling_rate_limit=10,
+    execution_log_level="INFO",
+    stage_name="v1",
+)
+API_DEFAULTS: dict[str, ApiSettings] = {
+    "dev": _DEV_API,
+    "staging": _DEV_API.model_copy(
+        update={"throttling_burst_limit": 50, "throttling_rate_limit": 25}
+    ),
+    "prod": _DEV_API.model_copy(
+        update={
+            "throttling_burst_limit": 500,
+            "throttling_rate_limit": 250,
+            "execution_log_level": "ERROR",
+        }
+    ),
+}
+_DEV_THRESHOLDS = Thresholds(
+    lambda_errors=1,
+    lambda_throttles=1,
+    api_5xx_errors=1,
+    api_p99_latency_ms=5000,
+    db_cpu_percent=80,
+    db_free_memory_mb=256,
+    db_connections=100,
+    replication_latency_seconds=900,
+    nat_packet_drops=100,
+)
+THRESHOLD_DEFAULTS: dict[str, Thresholds] = {
+    "dev": _DEV_THRESHOLDS,
+    "staging": _DEV_THRESHOLDS.model_copy(update={"api_p99_latency_ms": 3000}),
+    "prod": _DEV_THRESHOLDS.model_copy(
+        update={"api_p99_latency_ms": 2000, "db_free_memory_mb": 1024, "db_connections": 500}
+    ),
+}
+
+
 class RawStackConfig(_Model):
     """The `tap:` keys exactly as a stack file may write them."""
 
@@ -341,6 +515,9 @@ class RawStackConfig(_Model):
     allowed_account_ids: list[str] = Field(default_factory=list)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    function: FunctionConfig = Field(default_factory=FunctionConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @field_validator("environment_suffix")
     @classmethod
@@ -469,6 +646,9 @@ class StackConfig(_Model):
     allowed_account_ids: tuple[str, ...]
     storage: StorageSettings
     database: DatabaseSettings
+    function: FunctionSettings
+    api: ApiSettings
+    monitoring: MonitoringSettings
 
     @property
     def is_prod(self) -> bool:
@@ -593,6 +773,19 @@ def _resolve(raw: RawStackConfig, stack: str) -> ParsedConfig:
         # prod's default global database needs a second region; a one-region stack runs regional.
         database = database.model_copy(update={"global_database": False})
     _check_database(database, raw.environment, regions)
+    function = _merge(FUNCTION_DEFAULTS[raw.environment], raw.function)
+    _check_image(function, regions)
+    api = _merge(API_DEFAULTS[raw.environment], raw.api)
+    if api.endpoint_type == "PRIVATE" and raw.networking_stack_ref:
+        raise ConfigError(
+            f"{config_key('api', 'endpointType')} PRIVATE needs the execute-api endpoint tap "
+            f"creates in its own VPC, and {config_key('networkingStackRef')} replaces that VPC; "
+            "use REGIONAL with a shared network"
+        )
+    monitoring = MonitoringSettings(
+        alarm_email=raw.monitoring.alarm_email,
+        thresholds=_merge(THRESHOLD_DEFAULTS[raw.environment], raw.monitoring.thresholds),
+    )
 
     config = StackConfig(
         stack=stack,
@@ -611,8 +804,24 @@ def _resolve(raw: RawStackConfig, stack: str) -> ParsedConfig:
         allowed_account_ids=tuple(raw.allowed_account_ids),
         storage=storage,
         database=database,
+        function=function,
+        api=api,
+        monitoring=monitoring,
     )
     return ParsedConfig(config, tuple(warnings))
+
+
+def _check_image(function: FunctionSettings, regions: tuple[Region, ...]) -> None:
+    uri = function.docker_image_uri
+    if uri is None or "{region}" in uri:
+        return
+    image_region = uri.split(".")[3]
+    if set(regions) != {image_region}:
+        raise ConfigError(
+            f"{config_key('function', 'dockerImageUri')} points at ECR in {image_region}, but "
+            f"Lambda pulls images only from its own region and this stack runs in "
+            f"{', '.join(regions)}; write {{region}} in place of the region"
+        )
 
 
 def _merge(defaults: _SettingsT, given: BaseModel) -> _SettingsT:
@@ -702,7 +911,7 @@ def _describe(exc: ValidationError, data: Mapping[str, Any]) -> str:
         "less_than",
         "multiple_of",
     ):
-        return f"{key} {value!r} is out of range; {_bounds(key)}"
+        return f"{key} {value!r} is out of range; {_bounds(key, error.get('ctx', {}))}"
     expected = {
         "string_type": "a string",
         "int_type": "a whole number",
@@ -725,23 +934,45 @@ RANGE_HINTS = {
     "logMinDurationStatementMs": "use -1 (off), 0 (every statement) or a duration in ms",
     "noncurrentVersionExpirationDays": "use 1 to 3650 days",
     "abortIncompleteMultipartDays": "use 1 to 30 days",
+    "memoryMb": "use 128 to 10240 MB",
+    "timeoutSeconds": "use 1 to 29 seconds (API Gateway stops waiting after 29)",
+    "reservedConcurrency": "use 1 to 1000",
+    "throttlingBurstLimit": "use 1 to 5000 requests",
+    "throttlingRateLimit": "use more than 0 and at most 10000 requests per second",
+    "apiP99LatencyMs": "use 1 to 29000 ms",
+    "dbCpuPercent": "use 1 to 100",
 }
 
 
-def _bounds(key: str) -> str:
-    return RANGE_HINTS.get(key.rsplit(".", 1)[-1].rsplit(":", 1)[-1], "see docs/configuration.md")
+def _bounds(key: str, limits: Mapping[str, Any]) -> str:
+    hint = RANGE_HINTS.get(key.rsplit(".", 1)[-1].rsplit(":", 1)[-1])
+    if hint:
+        return hint
+    words = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+    return "use " + " and ".join(f"{words[k]} {v}" for k, v in limits.items() if k in words)
 
 
-SECTION_MODELS: dict[str, type[BaseModel]] = {
-    "networks": NetworkConfig,
-    "storage": StorageConfig,
-    "database": DatabaseConfig,
-}
+def _section_model(path: list[str]) -> type[BaseModel]:
+    """The model that holds the keys at `path` (map keys such as regions are stepped over)."""
+    model: type[BaseModel] = RawStackConfig
+    for part in path:
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is not None:
+            model = _model_in(field.annotation) or model
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    candidates = [annotation, *get_args(annotation)]
+    for candidate in candidates + [a for c in candidates for a in get_args(c)]:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _unknown_key_message(location: list[str], data: Mapping[str, Any]) -> str:
     *parent, unknown = location
-    section: type[BaseModel] = SECTION_MODELS[parent[0]] if parent else RawStackConfig
+    section = _section_model(parent)
     allowed = sorted(f.alias or n for n, f in section.model_fields.items())
     hint = difflib.get_close_matches(unknown, allowed, n=1)
     suggestion = f" (did you mean {config_key(*parent, hint[0])}?)" if hint else ""

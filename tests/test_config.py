@@ -558,3 +558,108 @@ class TestDataTier:
     )
     def test_storage_refusals(self, raw: dict[str, Any], message: str) -> None:
         assert refuse({"storage": raw}) == message
+
+
+class TestApiTier:
+    def test_defaults_per_environment(self) -> None:
+        dev, prod = parse({}, "dev").config, parse({}, "prod").config
+        assert (dev.function.reserved_concurrency, prod.function.reserved_concurrency) == (5, 100)
+        assert dev.function.runtime == "python3.12"
+        assert dev.function.timeout_seconds <= 29
+        assert (dev.api.execution_log_level, prod.api.execution_log_level) == ("INFO", "ERROR")
+        assert prod.api.throttling_burst_limit > dev.api.throttling_burst_limit
+        assert prod.monitoring.thresholds.api_p99_latency_ms == 2000
+        assert dev.monitoring.alarm_email is None
+
+    def test_image_uri_per_region(self) -> None:
+        uri = "123456789012.dkr.ecr.{region}.amazonaws.com/tap-api:1.4.0"
+        function = parse({"function": {"dockerImageUri": uri}}, "dev").config.function
+        assert function.image_uri("us-west-2") == (
+            "123456789012.dkr.ecr.us-west-2.amazonaws.com/tap-api:1.4.0"
+        )
+
+    def test_a_fixed_region_image_is_fine_for_a_one_region_stack(self) -> None:
+        uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tap-api@sha256:" + "a" * 64
+        raw = {"regions": ["us-east-1"], "function": {"dockerImageUri": uri}}
+        assert parse(raw, "dev").config.function.image_uri("us-east-1") == uri
+
+    @pytest.mark.parametrize(
+        ("raw", "message"),
+        [
+            (
+                {"function": {"timeoutSeconds": 60}},
+                "tap:function.timeoutSeconds 60 is out of range; use 1 to 29 seconds (API Gateway "
+                "stops waiting after 29)",
+            ),
+            (
+                {"function": {"memoryMb": 64}},
+                "tap:function.memoryMb 64 is out of range; use 128 to 10240 MB",
+            ),
+            (
+                {"function": {"reservedConcurrency": 0}},
+                "tap:function.reservedConcurrency 0 is out of range; use 1 to 1000",
+            ),
+            (
+                {"function": {"runtime": "python3.9"}},
+                "tap:function.runtime 'python3.9' is not allowed; use one of python3.11, "
+                "python3.12 or python3.13",
+            ),
+            (
+                {"function": {"dockerImageUri": "nginx:latest"}},
+                "tap:function.dockerImageUri 'nginx:latest' is not an ECR image URI; use "
+                "<account>.dkr.ecr.{region}.amazonaws.com/<repository>:<tag> (or "
+                "@sha256:<digest>); {region} is replaced per region because Lambda pulls only "
+                "from its own region",
+            ),
+            (
+                {
+                    "function": {
+                        "dockerImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/a:1"
+                    }
+                },
+                "tap:function.dockerImageUri points at ECR in us-east-1, but Lambda pulls images "
+                "only from its own region and this stack runs in us-east-1, us-west-2; write "
+                "{region} in place of the region",
+            ),
+            (
+                {"api": {"endpointType": "EDGE"}},
+                "tap:api.endpointType 'EDGE' is not allowed; use one of REGIONAL or PRIVATE",
+            ),
+            (
+                {"api": {"throttlingRateLimit": 0}},
+                "tap:api.throttlingRateLimit 0 is out of range; use more than 0 and at most "
+                "10000 requests per second",
+            ),
+            (
+                {"api": {"executionLogLevel": "DEBUG"}},
+                "tap:api.executionLogLevel 'DEBUG' is not allowed; use one of ERROR or INFO",
+            ),
+            (
+                {"api": {"stageName": "v-1"}},
+                "tap:api.stageName 'v-1' is not allowed; use 1-128 letters, digits and underscores",
+            ),
+            (
+                {"monitoring": {"alarmEmail": "oncall"}},
+                "tap:monitoring.alarmEmail 'oncall' is not an email address",
+            ),
+            (
+                {"monitoring": {"thresholds": {"api5xxErrors": 0}}},
+                "tap:monitoring.thresholds.api5xxErrors 0 is out of range; use at least 1",
+            ),
+            (
+                {"monitoring": {"thresholds": {"lambdaErrorz": 1}}},
+                "tap:monitoring.thresholds.lambdaErrorz is not a known key (did you mean "
+                "tap:monitoring.thresholds.lambdaErrors?); allowed keys here: api5xxErrors, "
+                "apiP99LatencyMs, dbConnections, dbCpuPercent, dbFreeMemoryMb, lambdaErrors, "
+                "lambdaThrottles, natPacketDrops, replicationLatencySeconds",
+            ),
+            (
+                {"api": {"endpointType": "PRIVATE"}, "networkingStackRef": "org/net/dev"},
+                "tap:api.endpointType PRIVATE needs the execute-api endpoint tap creates in its "
+                "own VPC, and tap:networkingStackRef replaces that VPC; use REGIONAL with a "
+                "shared network",
+            ),
+        ],
+    )
+    def test_refusals(self, raw: dict[str, Any], message: str) -> None:
+        assert refuse(raw) == message
