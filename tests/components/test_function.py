@@ -1,0 +1,560 @@
+"""ApiFunction: packaging, limits, VPC, environment, logs, dead letters, IAM and ordering."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from tap.components.function import (
+    DEFAULT_SOURCE_DIR,
+    ApiFunction,
+    ApiFunctionArgs,
+    execution_policy,
+    source_archive,
+    source_files,
+    validate_function_settings,
+)
+from tap.naming import region_code
+from tap.plan import MOCK_ACCOUNT_ID, PlanMocks
+from tests.conftest import PROJECT_DIR, is_taggable, labels_for, plan_program
+
+# The mock engine's account, so the ARNs the policy builds match the ARNs the mocks return.
+ACCOUNT = MOCK_ACCOUNT_ID
+REGION = "us-west-2"
+IAM_REGION = "us-east-1"
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+BUCKET_NAME = f"tap-test-usw2-data-{ACCOUNT}"
+BUCKET_ARN = f"arn:aws:s3:::{BUCKET_NAME}"
+SUBNETS = ("subnet-private-a", "subnet-private-b")
+APP_SG = "sg-app"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!cluster-abc-AbCdEf"
+CLUSTER_ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:tap-test-usw2-aurora"
+IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/tap-api@sha256:{'0' * 64}"
+
+FUNCTION_NAME = "tap-test-usw2-api"
+LOG_GROUP_NAME = f"/aws/lambda/{FUNCTION_NAME}"
+LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP_NAME}"
+DLQ_NAME = "tap-test-usw2-api-dlq"
+DLQ_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{DLQ_NAME}"
+
+FUNCTION = "aws:lambda/function:Function"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+QUEUE = "aws:sqs/queue:Queue"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+COMPONENT = "tap:function:ApiFunction"
+
+Resources = tuple[dict[str, Any], ...]
+
+# A source tree with what a working copy really holds: caches, bytecode, non-Python files.
+SOURCE_TREE = {
+    "handler.py": "def handler(event, context):\n    return {}\n",
+    "records.py": "RECORDS = 'records/'\n",
+    "lib/__init__.py": "",
+    "lib/aws.py": "import boto3\n",
+    "__pycache__/handler.cpython-312.pyc": "bytecode",
+    "__pycache__/stale.py": "# never shipped\n",
+    "lib/__pycache__/aws.cpython-312.pyc": "bytecode",
+    "lib/aws.pyc": "bytecode",
+    "README.md": "# notes\n",
+    "requirements.txt": "boto3\n",
+}
+SHIPPED = ["handler.py", "lib/__init__.py", "lib/aws.py", "records.py"]
+
+
+def write_tree(root: Path, tree: dict[str, str]) -> Path:
+    # Written in reverse order, so a listing that merely follows creation order fails.
+    for relative, text in reversed(tree.items()):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def source_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tree(tmp_path_factory.mktemp("api-source"), SOURCE_TREE)
+
+
+def make_args(source: Path, **overrides: Any) -> ApiFunctionArgs:
+    args = ApiFunctionArgs(
+        labels=labels_for(REGION),
+        region=REGION,
+        environment="dev",
+        version="1.2.3",
+        account_id=ACCOUNT,
+        partition="aws",
+        subnet_ids=list(SUBNETS),
+        security_group_id=APP_SG,
+        kms_key_arn=KEY,
+        bucket_name=BUCKET_NAME,
+        bucket_arn=BUCKET_ARN,
+        memory_mb=512,
+        timeout_seconds=20,
+        reserved_concurrency=25,
+        log_retention_days=30,
+        source_dir=source,
+    )
+    return replace(args, **overrides)
+
+
+def provider_for(region: str) -> aws.Provider:
+    return aws.Provider(f"tap-test-{region_code(region)}-aws", region=region)
+
+
+@cache
+def build(source: Path, *, with_db: bool = False, image: bool = False) -> Resources:
+    def program() -> None:
+        extra: dict[str, Any] = {}
+        if with_db:
+            extra.update(db_secret_arn=SECRET_ARN, db_cluster_arn=CLUSTER_ARN)
+        if image:
+            extra.update(image_uri=IMAGE)
+        ApiFunction(
+            FUNCTION_NAME,
+            make_args(source, iam_provider=provider_for(IAM_REGION), **extra),
+            opts=pulumi.ResourceOptions(providers=[provider_for(REGION)]),
+        )
+
+    return tuple(plan_program(program)["resources"])
+
+
+def one(resources: Resources, type_token: str) -> dict[str, Any]:
+    (found,) = [r for r in resources if r["type"] == type_token]
+    return found
+
+
+def function_inputs(resources: Resources) -> dict[str, Any]:
+    return dict(one(resources, FUNCTION)["inputs"])
+
+
+def policy_statements(resources: Resources) -> list[dict[str, Any]]:
+    return list(json.loads(one(resources, ROLE_POLICY)["inputs"]["policy"])["Statement"])
+
+
+# --- packaging (pure) --------------------------------------------------------------------------
+
+
+def test_source_files_are_sorted_relative_and_skip_caches(tmp_path: Path) -> None:
+    files = source_files(write_tree(tmp_path, SOURCE_TREE))
+    assert [f.as_posix() for f in files] == SHIPPED
+    assert all(not f.is_absolute() for f in files)
+
+
+def test_source_files_do_not_depend_on_creation_order(tmp_path: Path) -> None:
+    first = write_tree(tmp_path / "first", SOURCE_TREE)
+    second = write_tree(tmp_path / "second", dict(reversed(SOURCE_TREE.items())))
+    assert source_files(first) == source_files(second)
+
+
+def test_source_archive_maps_each_relative_path_to_its_file(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, SOURCE_TREE)
+    archive = source_archive(root)
+    assert isinstance(archive, pulumi.AssetArchive)
+    assert list(archive.assets) == SHIPPED
+    for relative, asset in archive.assets.items():
+        assert isinstance(asset, pulumi.FileAsset)
+        assert asset.path == str(root / relative)
+
+
+def test_source_archive_needs_a_handler_and_a_directory(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"other.py": ""})
+    with pytest.raises(ValueError) as error:
+        source_archive(tmp_path)
+    assert str(error.value) == (
+        f"function source_dir {tmp_path} has no handler.py (the handler is handler.handler)"
+    )
+    missing = tmp_path / "missing"
+    with pytest.raises(ValueError) as error:
+        source_archive(missing)
+    assert str(error.value) == f"function source_dir {missing} is not a directory"
+
+
+def test_default_source_dir_is_the_repos_api_function() -> None:
+    assert PROJECT_DIR / "tap" / "functions" / "api" == DEFAULT_SOURCE_DIR
+    assert ApiFunctionArgs.__dataclass_fields__["source_dir"].default == DEFAULT_SOURCE_DIR
+
+
+def test_the_zip_is_an_archive_of_exactly_the_source_files(source_dir: Path) -> None:
+    inputs = function_inputs(build(source_dir))
+    assert inputs["packageType"] == "Zip"
+    assert inputs["handler"] == "handler.handler"
+    assert inputs["runtime"] == "python3.12"
+    assert "imageUri" not in inputs
+    assert inputs["code"] == {
+        "<archive>": {
+            "assets": {
+                relative: {"<asset>": {"path": str(source_dir / relative)}} for relative in SHIPPED
+            }
+        }
+    }
+
+
+def test_the_image_variant_ships_an_image_and_no_zip_settings(source_dir: Path) -> None:
+    inputs = function_inputs(build(source_dir, image=True))
+    assert inputs["packageType"] == "Image"
+    assert inputs["imageUri"] == IMAGE
+    for zip_only in ("handler", "runtime", "code"):
+        assert zip_only not in inputs, zip_only
+    assert inputs["architectures"] == ["arm64"]
+
+
+def test_the_image_variant_needs_no_source_dir(tmp_path: Path) -> None:
+    def program() -> None:
+        ApiFunction(FUNCTION_NAME, make_args(tmp_path / "absent", image_uri=IMAGE))
+
+    assert one(tuple(plan_program(program)["resources"]), FUNCTION)
+
+
+# --- validation --------------------------------------------------------------------------------
+
+VALID = {
+    "runtime": "python3.12",
+    "architecture": "arm64",
+    "memory_mb": 512,
+    "timeout_seconds": 20,
+    "reserved_concurrency": 10,
+    "log_retention_days": 30,
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"runtime": "python3.9"},
+            "runtime 'python3.9' is not supported; use one of python3.11, python3.12, python3.13",
+        ),
+        (
+            {"runtime": "nodejs20.x"},
+            "runtime 'nodejs20.x' is not supported; use one of python3.11, python3.12, python3.13",
+        ),
+        (
+            {"architecture": "amd64"},
+            "architecture 'amd64' is not supported; use one of arm64, x86_64",
+        ),
+        ({"memory_mb": 127}, "memory_mb must be 128-10240 (Lambda's limits), got 127"),
+        ({"memory_mb": 10241}, "memory_mb must be 128-10240 (Lambda's limits), got 10241"),
+        ({"timeout_seconds": 0}, "timeout_seconds must be 1-900 (Lambda's limits), got 0"),
+        ({"timeout_seconds": 901}, "timeout_seconds must be 1-900 (Lambda's limits), got 901"),
+        (
+            {"timeout_seconds": 30},
+            "timeout_seconds must be at most 29: API Gateway ends the integration after 29 s, "
+            "got 30",
+        ),
+        (
+            {"reserved_concurrency": 0},
+            "reserved_concurrency must be at least 1, or -1 for no reservation "
+            "(0 would throttle every invocation), got 0",
+        ),
+        (
+            {"reserved_concurrency": -2},
+            "reserved_concurrency must be at least 1, or -1 for no reservation "
+            "(0 would throttle every invocation), got -2",
+        ),
+        (
+            {"log_retention_days": 8},
+            "log_retention_days 8 is not a retention CloudWatch Logs accepts; use one of "
+            "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, "
+            "2557, 2922, 3288, 3653",
+        ),
+    ],
+)
+def test_bad_settings_fail_with_a_clear_message(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        validate_function_settings(**{**VALID, **overrides})
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"runtime": "python3.11"},
+        {"runtime": "python3.13"},
+        {"architecture": "x86_64"},
+        {"memory_mb": 128},
+        {"memory_mb": 10240},
+        {"timeout_seconds": 1},
+        {"timeout_seconds": 29},
+        {"reserved_concurrency": 1},
+        {"reserved_concurrency": -1},
+        {"log_retention_days": 3653},
+    ],
+)
+def test_the_limits_themselves_are_accepted(overrides: dict[str, Any]) -> None:
+    validate_function_settings(**{**VALID, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"timeout_seconds": 60}, "timeout_seconds must be at most 29"),
+        ({"runtime": "python3.10"}, "runtime 'python3.10' is not supported"),
+        ({"region": "eu-central-1"}, "ApiFunction for eu-central-1 carries labels of us-west-2"),
+        ({"image_uri": " "}, "image_uri must name a container image, or be None for the zip"),
+        ({"source_dir": Path("/nonexistent/tap-api")}, "is not a directory"),
+    ],
+)
+def test_bad_args_register_nothing(
+    source_dir: Path, overrides: dict[str, Any], message: str
+) -> None:
+    errors: list[str] = []
+
+    def program() -> None:
+        try:
+            ApiFunction(FUNCTION_NAME, make_args(source_dir, **overrides))
+        except ValueError as error:
+            errors.append(str(error))
+
+    resources = plan_program(program)["resources"]
+    assert len(errors) == 1
+    assert message in errors[0]
+    # Only the program's own stack: no component, no AWS resource.
+    assert [r["type"] for r in resources] == ["pulumi:pulumi:Stack"]
+
+
+# --- the function ------------------------------------------------------------------------------
+
+
+def test_limits_tracing_encryption_and_architecture_are_explicit(source_dir: Path) -> None:
+    inputs = function_inputs(build(source_dir))
+    assert inputs["name"] == FUNCTION_NAME
+    assert inputs["memorySize"] == 512
+    assert inputs["timeout"] == 20
+    assert inputs["reservedConcurrentExecutions"] == 25
+    assert inputs["tracingConfig"] == {"mode": "Active"}
+    assert inputs["kmsKeyArn"] == KEY
+    assert inputs["architectures"] == ["arm64"]
+
+
+def test_the_function_runs_in_the_private_subnets_behind_the_app_group(source_dir: Path) -> None:
+    assert function_inputs(build(source_dir))["vpcConfig"] == {
+        "subnetIds": list(SUBNETS),
+        "securityGroupIds": [APP_SG],
+    }
+
+
+def test_environment_holds_exactly_names_and_arns(source_dir: Path) -> None:
+    base = {
+        "TAP_BUCKET_NAME": BUCKET_NAME,
+        "TAP_REGION": REGION,
+        "TAP_ENVIRONMENT": "dev",
+        "TAP_VERSION": "1.2.3",
+        "TAP_KMS_KEY_ARN": KEY,
+    }
+    assert function_inputs(build(source_dir))["environment"] == {"variables": base}
+    assert function_inputs(build(source_dir, with_db=True))["environment"] == {
+        "variables": {**base, "TAP_DB_SECRET_ARN": SECRET_ARN, "TAP_DB_CLUSTER_ARN": CLUSTER_ARN}
+    }
+
+
+def test_failed_async_invocations_go_to_an_encrypted_dead_letter_queue(source_dir: Path) -> None:
+    resources = build(source_dir)
+    queue = one(resources, QUEUE)
+    assert queue["name"] == DLQ_NAME
+    assert queue["inputs"]["name"] == DLQ_NAME
+    assert queue["inputs"]["kmsMasterKeyId"] == KEY
+    assert queue["inputs"]["kmsDataKeyReusePeriodSeconds"] == 300
+    assert queue["inputs"]["messageRetentionSeconds"] == 14 * 24 * 3600
+    assert function_inputs(resources)["deadLetterConfig"] == {"targetArn": DLQ_ARN}
+
+
+def test_the_function_logs_json_to_its_own_encrypted_group(source_dir: Path) -> None:
+    resources = build(source_dir)
+    group = one(resources, LOG_GROUP)
+    assert group["inputs"]["name"] == LOG_GROUP_NAME
+    assert group["inputs"]["retentionInDays"] == 30
+    assert group["inputs"]["kmsKeyId"] == KEY
+    assert function_inputs(resources)["loggingConfig"] == {
+        "logFormat": "JSON",
+        "logGroup": LOG_GROUP_NAME,
+    }
+
+
+def test_the_function_waits_for_its_log_group_and_its_permissions(source_dir: Path) -> None:
+    resources = build(source_dir)
+    dependencies = one(resources, FUNCTION)["dependencies"]
+    for type_token in (LOG_GROUP, ATTACHMENT, ROLE_POLICY, ROLE, QUEUE):
+        assert one(resources, type_token)["urn"] in dependencies, type_token
+
+
+# --- IAM ---------------------------------------------------------------------------------------
+
+
+def test_only_lambda_for_this_account_assumes_the_role(source_dir: Path) -> None:
+    resources = build(source_dir)
+    role = one(resources, ROLE)
+    assert role["inputs"]["name"] == "tap-test-usw2-api-role"
+    assert json.loads(role["inputs"]["assumeRolePolicy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowServiceToAssume",
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            }
+        ],
+    }
+    assert function_inputs(resources)["role"] == f"arn:aws:iam::{ACCOUNT}:role/{role['name']}"
+
+
+def test_the_role_gets_the_managed_vpc_access_policy(source_dir: Path) -> None:
+    attachment = one(build(source_dir), ATTACHMENT)
+    assert attachment["inputs"] == {
+        "role": "tap-test-usw2-api-role",
+        "policyArn": "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+    }
+
+
+EXPECTED_STATEMENTS: list[dict[str, Any]] = [
+    {
+        "Sid": "ReadWriteRecords",
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:PutObject"],
+        "Resource": f"{BUCKET_ARN}/records/*",
+    },
+    {
+        "Sid": "UseRegionKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": KEY,
+    },
+    {
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [LOG_GROUP_ARN, f"{LOG_GROUP_ARN}:log-stream:*"],
+    },
+    {
+        "Sid": "SendToDeadLetterQueue",
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": DLQ_ARN,
+    },
+    {
+        "Sid": "WriteXRayTraces",
+        "Effect": "Allow",
+        "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+        "Resource": "*",
+    },
+]
+SECRET_STATEMENT = {
+    "Sid": "ReadDatabaseSecret",
+    "Effect": "Allow",
+    "Action": "secretsmanager:GetSecretValue",
+    "Resource": SECRET_ARN,
+}
+
+
+def test_execution_policy_is_exactly_these_statements() -> None:
+    arns = {
+        "bucket_arn": BUCKET_ARN,
+        "kms_key_arn": KEY,
+        "log_group_arn": LOG_GROUP_ARN,
+        "dead_letter_queue_arn": DLQ_ARN,
+    }
+    assert json.loads(execution_policy(**arns)) == {
+        "Version": "2012-10-17",
+        "Statement": EXPECTED_STATEMENTS,
+    }
+    assert json.loads(execution_policy(**arns, db_secret_arn=SECRET_ARN))["Statement"] == [
+        *EXPECTED_STATEMENTS,
+        SECRET_STATEMENT,
+    ]
+
+
+def test_the_planned_inline_policy_names_the_planned_resources(source_dir: Path) -> None:
+    assert policy_statements(build(source_dir)) == EXPECTED_STATEMENTS
+    with_db = build(source_dir, with_db=True)
+    assert policy_statements(with_db) == [*EXPECTED_STATEMENTS, SECRET_STATEMENT]
+    # The ARNs the policy builds are the ones the resources really have.
+    assert function_inputs(with_db)["deadLetterConfig"]["targetArn"] == DLQ_ARN
+    assert one(with_db, ROLE_POLICY)["inputs"]["role"] == "tap-test-usw2-api-role"
+
+
+def test_no_wildcard_action_and_only_x_ray_on_any_resource(source_dir: Path) -> None:
+    for statements in (
+        policy_statements(build(source_dir)),
+        policy_statements(build(source_dir, with_db=True)),
+    ):
+        assert {s["Effect"] for s in statements} == {"Allow"}
+        for statement in statements:
+            actions = statement["Action"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                assert "*" not in action, action
+        on_anything = [s["Sid"] for s in statements if s["Resource"] == "*"]
+        assert on_anything == ["WriteXRayTraces"]
+        narrow = [s for s in statements if s["Sid"] != "WriteXRayTraces"]
+        for statement in narrow:
+            resources = statement["Resource"]
+            for resource in [resources] if isinstance(resources, str) else resources:
+                assert resource.startswith("arn:aws:"), resource
+
+
+def test_iam_goes_through_the_iam_provider_and_the_rest_stays_regional(source_dir: Path) -> None:
+    resources = build(source_dir)
+    for type_token in (ROLE, ROLE_POLICY, ATTACHMENT):
+        assert one(resources, type_token)["region"] == IAM_REGION, type_token
+    for type_token in (FUNCTION, LOG_GROUP, QUEUE):
+        assert one(resources, type_token)["region"] == REGION, type_token
+
+
+def test_everything_is_a_named_tagged_child_of_the_component(source_dir: Path) -> None:
+    resources = build(source_dir)
+    component = one(resources, COMPONENT)
+    children = [r for r in resources if r["type"].startswith("aws:")]
+    assert {r["type"] for r in children} == {
+        FUNCTION,
+        LOG_GROUP,
+        QUEUE,
+        ROLE,
+        ROLE_POLICY,
+        ATTACHMENT,
+    }
+    for resource in children:
+        assert resource["parent"] == component["urn"], resource["urn"]
+        assert resource["name"].startswith("tap-test-usw2-api"), resource["name"]
+        if is_taggable(resource["type"]):
+            tags = resource["inputs"]["tags"]
+            assert tags["Name"] == resource["name"]
+            assert tags["Project"] == "tap"
+            assert tags["Region"] == REGION
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+
+@pulumi.runtime.test
+def test_outputs_expose_the_function_arn_and_invoke_arn(
+    pulumi_mocks: PlanMocks, source_dir: Path
+) -> pulumi.Output[None]:
+    function = ApiFunction(FUNCTION_NAME, make_args(source_dir))
+    # No explicit provider here: the mocks fall back to their default region.
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{FUNCTION_NAME}"
+
+    def check(values: list[str]) -> None:
+        assert values == [
+            FUNCTION_NAME,
+            arn,
+            f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations",
+            f"arn:aws:iam::{ACCOUNT}:role/tap-test-usw2-api-role",
+            LOG_GROUP_NAME,
+        ]
+
+    return pulumi.Output.all(
+        function.function_name,
+        function.function_arn,
+        function.invoke_arn,
+        function.role.arn,
+        function.log_group.name,
+    ).apply(check)
