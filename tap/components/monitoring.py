@@ -1,0 +1,730 @@
+"""Per-region monitoring: an encrypted SNS alarm topic, CloudWatch alarms and a dashboard.
+
+One Monitoring per region watches that region's Lambda function, REST API stage, data bucket
+and NAT gateways, plus the Aurora cluster where one lives and, in the primary region of prod,
+S3 cross-region replication. Every alarm notifies the topic on ALARM and on OK.
+
+Everything that needs no cloud is pure and tested without Pulumi: threshold and e-mail
+validation, the topic policy, the alarm definitions' shape and the dashboard body (built
+from Python data and rendered with json.dumps, never written as a JSON string by hand).
+
+AWS facts this module encodes:
+- Alarms publish to a KMS-encrypted topic only if the key policy lets
+  `cloudwatch.amazonaws.com` use the key; the region's CMK does (policies.regional_key_policy).
+- Percentile statistics go in `extended_statistic` ("p99"); `statistic` takes only
+  SampleCount, Average, Sum, Minimum and Maximum, and an alarm sets one or the other.
+- A period must be a multiple of 60 s for AWS service metrics (10/20/30 s are for
+  high-resolution custom metrics), and period x evaluation periods may span at most one day
+  for periods under an hour, seven days otherwise (PutMetricAlarm).
+- S3 replication metrics (dimensions SourceBucket, DestinationBucket, RuleId) exist only for
+  rules with replication metrics or S3 RTC enabled; S3 storage metrics (BucketSizeBytes,
+  NumberOfObjects) are daily, with dimensions BucketName and StorageType.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from tap.components.policies import document, render
+from tap.naming import Labels, region_code
+
+GRID_COLUMNS = 24  # CloudWatch dashboards lay widgets out on a 24-column grid
+WIDGET_WIDTH = 12
+WIDGET_HEIGHT = 6
+STORAGE_METRICS_PERIOD = 86400  # S3 publishes storage metrics once a day
+DASHBOARD_PERIOD = 300
+MAX_RANGE_SHORT_PERIODS = 86400  # period < 1 hour: evaluation range <= 1 day
+MAX_RANGE_LONG_PERIODS = 604800  # period >= 1 hour: evaluation range <= 7 days
+TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+_MAX_EMAIL_LENGTH = 254
+
+
+# --- pure validation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    """What each alarm compares against, and how long a breach must last.
+
+    Every field must be a positive number. Counts are per evaluation period.
+    """
+
+    lambda_errors: float = 5  # Errors (Sum) >= this
+    lambda_throttles: float = 1  # Throttles (Sum) >= this: any throttling is capacity lost
+    api_5xx_errors: float = 5  # 5XXError (Sum) >= this
+    api_p99_latency_ms: float = 3000  # Latency p99 > this (API Gateway caps at 29 s)
+    db_cpu_percent: float = 80  # CPUUtilization (Average) > this
+    db_freeable_memory_bytes: float = 256 * 1024**2  # FreeableMemory (Minimum) < this
+    db_connections: float = 200  # DatabaseConnections (Maximum) > this
+    replication_latency_seconds: float = 900  # ReplicationLatency (Maximum) > the RTC SLA
+    replication_failed_operations: float = 1  # OperationsFailedReplication (Sum) >= this
+    nat_packets_dropped: float = 100  # PacketsDropCount (Sum) > this
+    period_seconds: int = 300
+    evaluation_periods: int = 3
+    datapoints_to_alarm: int = 2  # "M of N": 2 breaching periods out of the last 3
+
+
+_WHOLE_NUMBER_FIELDS = ("period_seconds", "evaluation_periods", "datapoints_to_alarm")
+_PERCENT_FIELDS = ("db_cpu_percent",)
+
+
+def validate_thresholds(thresholds: AlarmThresholds) -> None:
+    """Raise ValueError naming the first field that CloudWatch would refuse or that is absurd."""
+    for item in fields(thresholds):
+        value = getattr(thresholds, item.name)
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not is_number or not math.isfinite(value) or value <= 0:
+            raise ValueError(
+                f"alarm threshold {item.name} must be a positive number, got {value!r}"
+            )
+        if item.name in _WHOLE_NUMBER_FIELDS and not isinstance(value, int):
+            raise ValueError(f"alarm threshold {item.name} must be a whole number, got {value!r}")
+    for name in _PERCENT_FIELDS:
+        if getattr(thresholds, name) > 100:
+            raise ValueError(
+                f"alarm threshold {name} is a percentage and must be at most 100, "
+                f"got {getattr(thresholds, name)!r}"
+            )
+    period = thresholds.period_seconds
+    if period % 60:
+        raise ValueError(
+            f"alarm threshold period_seconds must be a multiple of 60 for AWS service metrics, "
+            f"got {period}"
+        )
+    if thresholds.datapoints_to_alarm > thresholds.evaluation_periods:
+        raise ValueError(
+            f"alarm threshold datapoints_to_alarm ({thresholds.datapoints_to_alarm}) must not "
+            f"exceed evaluation_periods ({thresholds.evaluation_periods})"
+        )
+    limit = MAX_RANGE_SHORT_PERIODS if period < 3600 else MAX_RANGE_LONG_PERIODS
+    span = period * thresholds.evaluation_periods
+    if span > limit:
+        raise ValueError(
+            f"alarm thresholds period_seconds x evaluation_periods is {span} s; CloudWatch "
+            f"allows at most {limit} s for a {period} s period"
+        )
+
+
+def validate_alarm_email(email: str) -> str:
+    """The address alarms are e-mailed to; raises ValueError unless it looks like one."""
+    if len(email) > _MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
+        raise ValueError(
+            f"alarm_email {email!r} is not a valid email address (expected name@example.com)"
+        )
+    return email
+
+
+# --- args --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplicationTarget:
+    """One replication rule of the watched source bucket."""
+
+    region: str  # the destination bucket's region; names the alarms
+    bucket_name: pulumi.Input[str]
+    rule_id: str  # the rule's `id` in the source bucket's replication configuration
+
+
+@dataclass(frozen=True)
+class ReplicationWatch:
+    """S3 replication to watch (prod, primary region): needs replication metrics or S3 RTC."""
+
+    source_bucket_name: pulumi.Input[str]
+    destinations: Sequence[ReplicationTarget]
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    labels: Labels
+    region: str
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]  # the region's CMK: encrypts the alarm topic
+    function_name: pulumi.Input[str]
+    api_name: pulumi.Input[str]  # the REST API's name (the ApiName dimension), not its id
+    stage_name: str
+    bucket_name: pulumi.Input[str]
+    alarm_email: str | None = None
+    # Only in the region where the Aurora cluster lives.
+    db_cluster_identifier: pulumi.Input[str] | None = None
+    # Only prod's primary region, where the replication source bucket lives.
+    replication: ReplicationWatch | None = None
+    nat_gateway_ids: Sequence[pulumi.Input[str]] = ()
+    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+
+
+def validate_monitoring_args(args: MonitoringArgs) -> None:
+    """Every rule that needs no cloud; raises ValueError before anything is registered."""
+    if args.labels.region != args.region:
+        raise ValueError(f"monitoring for {args.region} carries labels of {args.labels.region}")
+    if not args.stage_name:
+        raise ValueError("stage_name must name the API stage to watch")
+    if args.alarm_email is not None:
+        validate_alarm_email(args.alarm_email)
+    validate_thresholds(args.thresholds)
+    if args.replication is not None:
+        targets = args.replication.destinations
+        if not targets:
+            raise ValueError("replication must name at least one destination")
+        regions = [t.region for t in targets]
+        if len(set(regions)) != len(regions):
+            raise ValueError(f"replication destination regions must be distinct, got {regions}")
+        if args.region in regions:
+            raise ValueError(f"replication destination {args.region} is the source region")
+        for target in targets:
+            region_code(target.region)  # a known region: it goes into the alarm names
+            if not target.rule_id:
+                raise ValueError(f"replication destination {target.region} needs a rule_id")
+
+
+# --- pure policy and alarm definitions ---------------------------------------------------------
+
+
+def alarm_topic_policy(*, topic_arn: str, account_id: str, partition: str, region: str) -> str:
+    """Only this account's CloudWatch alarms in this region may publish, and only over TLS.
+
+    Replacing the default topic policy leaves the account's own principals their access
+    through IAM (same-account identity policies suffice); nothing else is granted.
+    """
+    return render(
+        document(
+            {
+                "Sid": "AllowCloudWatchAlarmsToPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"
+                    },
+                },
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One metric alarm, before it becomes a resource."""
+
+    key: str  # the key in Monitoring.alarms and the end of the alarm's name
+    description: str
+    namespace: str
+    metric_name: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+    comparison_operator: str
+    threshold: float
+    treat_missing_data: str
+    statistic: str | None = None
+    extended_statistic: str | None = None
+
+
+def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
+    """The alarms for this region, in a stable order."""
+    t = args.thresholds
+    window = f"in {t.datapoints_to_alarm} of {t.evaluation_periods} periods of {t.period_seconds} s"
+    function = {"FunctionName": args.function_name}
+    api = {"ApiName": args.api_name, "Stage": args.stage_name}
+    specs = [
+        # Error counts: no invocations or requests means no datapoints, and nothing wrong.
+        AlarmSpec(
+            "lambda-errors",
+            f"Lambda function invocations failed (Errors >= {t.lambda_errors:g}) {window}",
+            "AWS/Lambda",
+            "Errors",
+            function,
+            "GreaterThanOrEqualToThreshold",
+            t.lambda_errors,
+            "notBreaching",
+            statistic="Sum",
+        ),
+        AlarmSpec(
+            "lambda-throttles",
+            f"Lambda function invocations throttled (Throttles >= {t.lambda_throttles:g}) "
+            f"{window}: concurrency limit reached",
+            "AWS/Lambda",
+            "Throttles",
+            function,
+            "GreaterThanOrEqualToThreshold",
+            t.lambda_throttles,
+            "notBreaching",
+            statistic="Sum",
+        ),
+        AlarmSpec(
+            "api-5xx-errors",
+            f"API stage {args.stage_name} returned server errors (5XXError >= "
+            f"{t.api_5xx_errors:g}) {window}",
+            "AWS/ApiGateway",
+            "5XXError",
+            api,
+            "GreaterThanOrEqualToThreshold",
+            t.api_5xx_errors,
+            "notBreaching",
+            statistic="Sum",
+        ),
+        # No requests, no latency to speak of: silence is not slowness.
+        AlarmSpec(
+            "api-p99-latency",
+            f"API stage {args.stage_name} is slow (p99 Latency > {t.api_p99_latency_ms:g} ms) "
+            f"{window}",
+            "AWS/ApiGateway",
+            "Latency",
+            api,
+            "GreaterThanThreshold",
+            t.api_p99_latency_ms,
+            "notBreaching",
+            extended_statistic="p99",
+        ),
+    ]
+    if args.db_cluster_identifier is not None:
+        cluster = {"DBClusterIdentifier": args.db_cluster_identifier}
+        # RDS reports these every minute while an instance runs, so silence means the cluster
+        # is down, paused (Serverless v2 scaled to zero in dev) or unreachable: `missing`
+        # shows that as INSUFFICIENT_DATA instead of clearing the alarm as notBreaching would,
+        # without paging dev on every auto-pause as breaching would.
+        specs += [
+            AlarmSpec(
+                "db-cpu",
+                f"Aurora cluster CPU is high (CPUUtilization > {t.db_cpu_percent:g} %) {window}",
+                "AWS/RDS",
+                "CPUUtilization",
+                cluster,
+                "GreaterThanThreshold",
+                t.db_cpu_percent,
+                "missing",
+                statistic="Average",
+            ),
+            AlarmSpec(
+                "db-freeable-memory",
+                f"Aurora cluster memory is low (FreeableMemory < "
+                f"{t.db_freeable_memory_bytes:g} bytes) {window}",
+                "AWS/RDS",
+                "FreeableMemory",
+                cluster,
+                "LessThanThreshold",
+                t.db_freeable_memory_bytes,
+                "missing",
+                statistic="Minimum",
+            ),
+            AlarmSpec(
+                "db-connections",
+                f"Aurora cluster has many connections (DatabaseConnections > "
+                f"{t.db_connections:g}) {window}",
+                "AWS/RDS",
+                "DatabaseConnections",
+                cluster,
+                "GreaterThanThreshold",
+                t.db_connections,
+                "missing",
+                statistic="Maximum",
+            ),
+        ]
+    if args.replication is not None:
+        for target in args.replication.destinations:
+            route = {
+                "SourceBucket": args.replication.source_bucket_name,
+                "DestinationBucket": target.bucket_name,
+                "RuleId": target.rule_id,
+            }
+            code = region_code(target.region)
+            # S3 reports replication metrics only while objects replicate: no writes, no
+            # datapoints, and nothing pending or failed.
+            specs += [
+                AlarmSpec(
+                    f"replication-latency-{code}",
+                    f"S3 replication to {target.region} (rule {target.rule_id}) is late "
+                    f"(ReplicationLatency > {t.replication_latency_seconds:g} s) {window}",
+                    "AWS/S3",
+                    "ReplicationLatency",
+                    route,
+                    "GreaterThanThreshold",
+                    t.replication_latency_seconds,
+                    "notBreaching",
+                    statistic="Maximum",
+                ),
+                AlarmSpec(
+                    f"replication-failed-{code}",
+                    f"S3 replication to {target.region} (rule {target.rule_id}) failed "
+                    f"(OperationsFailedReplication >= {t.replication_failed_operations:g}) "
+                    f"{window}",
+                    "AWS/S3",
+                    "OperationsFailedReplication",
+                    route,
+                    "GreaterThanOrEqualToThreshold",
+                    t.replication_failed_operations,
+                    "notBreaching",
+                    statistic="Sum",
+                ),
+            ]
+    for index, nat_gateway_id in enumerate(args.nat_gateway_ids):
+        # An idle gateway drops nothing: a missing datapoint is a zero.
+        specs.append(
+            AlarmSpec(
+                f"nat-{index}-packets-dropped",
+                f"NAT gateway {index} in {args.region} drops packets (PacketsDropCount > "
+                f"{t.nat_packets_dropped:g}) {window}",
+                "AWS/NATGateway",
+                "PacketsDropCount",
+                {"NatGatewayId": nat_gateway_id},
+                "GreaterThanThreshold",
+                t.nat_packets_dropped,
+                "notBreaching",
+                statistic="Sum",
+            )
+        )
+    return specs
+
+
+# --- pure dashboard ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplicationRoute:
+    source_bucket: str
+    destination_bucket: str
+    rule_id: str
+
+
+@dataclass(frozen=True)
+class DashboardTargets:
+    """What the dashboard shows, with every name resolved to a plain string."""
+
+    region: str
+    function_name: str
+    api_name: str
+    stage_name: str
+    bucket_name: str
+    db_cluster_identifier: str | None = None
+    nat_gateway_ids: Sequence[str] = ()
+    replication: Sequence[ReplicationRoute] = ()
+
+
+def metric_widget(
+    region: str,
+    title: str,
+    metrics: list[list[Any]],
+    *,
+    stat: str,
+    period: int,
+    width: int = WIDGET_WIDTH,
+    height: int = WIDGET_HEIGHT,
+) -> dict[str, Any]:
+    return {
+        "type": "metric",
+        "width": width,
+        "height": height,
+        "properties": {
+            "region": region,
+            "title": title,
+            "metrics": metrics,
+            "view": "timeSeries",
+            "stacked": False,
+            "period": period,
+            "stat": stat,
+        },
+    }
+
+
+def dashboard_widgets(
+    targets: DashboardTargets, period: int = DASHBOARD_PERIOD
+) -> list[dict[str, Any]]:
+    """The widgets, not yet placed on the grid.
+
+    Every metric row is spelled out in full (no "." shorthand for "same as the row above"),
+    so each row reads, and tests, on its own.
+    """
+    region = targets.region
+    function = ["FunctionName", targets.function_name]
+    api = ["ApiName", targets.api_name, "Stage", targets.stage_name]
+    widgets = [
+        metric_widget(
+            region,
+            "Lambda invocations and errors",
+            [
+                ["AWS/Lambda", "Invocations", *function],
+                ["AWS/Lambda", "Errors", *function],
+                ["AWS/Lambda", "Throttles", *function],
+            ],
+            stat="Sum",
+            period=period,
+        ),
+        metric_widget(
+            region,
+            "Lambda duration (ms)",
+            [
+                ["AWS/Lambda", "Duration", *function, {"stat": "p99", "label": "p99"}],
+                ["AWS/Lambda", "Duration", *function, {"stat": "Average", "label": "average"}],
+            ],
+            stat="p99",
+            period=period,
+        ),
+        metric_widget(
+            region,
+            "API requests and errors",
+            [
+                ["AWS/ApiGateway", "Count", *api],
+                ["AWS/ApiGateway", "4XXError", *api],
+                ["AWS/ApiGateway", "5XXError", *api],
+            ],
+            stat="Sum",
+            period=period,
+        ),
+        metric_widget(
+            region,
+            "API latency (ms)",
+            [
+                ["AWS/ApiGateway", "Latency", *api, {"stat": "p99", "label": "p99"}],
+                ["AWS/ApiGateway", "Latency", *api, {"stat": "p50", "label": "p50"}],
+            ],
+            stat="p99",
+            period=period,
+        ),
+    ]
+    if targets.db_cluster_identifier is not None:
+        cluster = ["DBClusterIdentifier", targets.db_cluster_identifier]
+        widgets += [
+            metric_widget(
+                region,
+                "Aurora CPU (%)",
+                [["AWS/RDS", "CPUUtilization", *cluster]],
+                stat="Average",
+                period=period,
+            ),
+            metric_widget(
+                region,
+                "Aurora connections",
+                [["AWS/RDS", "DatabaseConnections", *cluster]],
+                stat="Maximum",
+                period=period,
+            ),
+        ]
+    bucket = ["BucketName", targets.bucket_name]
+    widgets += [
+        metric_widget(
+            region,
+            "S3 bucket size (bytes)",
+            [["AWS/S3", "BucketSizeBytes", *bucket, "StorageType", "StandardStorage"]],
+            stat="Average",
+            period=STORAGE_METRICS_PERIOD,
+        ),
+        metric_widget(
+            region,
+            "S3 objects",
+            [["AWS/S3", "NumberOfObjects", *bucket, "StorageType", "AllStorageTypes"]],
+            stat="Average",
+            period=STORAGE_METRICS_PERIOD,
+        ),
+    ]
+    if targets.replication:
+        widgets.append(
+            metric_widget(
+                region,
+                "S3 replication latency (s)",
+                [
+                    [
+                        "AWS/S3",
+                        "ReplicationLatency",
+                        "SourceBucket",
+                        route.source_bucket,
+                        "DestinationBucket",
+                        route.destination_bucket,
+                        "RuleId",
+                        route.rule_id,
+                    ]
+                    for route in targets.replication
+                ],
+                stat="Maximum",
+                period=period,
+            )
+        )
+    if targets.nat_gateway_ids:
+        widgets.append(
+            metric_widget(
+                region,
+                "NAT gateway dropped packets",
+                [
+                    ["AWS/NATGateway", "PacketsDropCount", "NatGatewayId", nat_id]
+                    for nat_id in targets.nat_gateway_ids
+                ],
+                stat="Sum",
+                period=period,
+            )
+        )
+    return widgets
+
+
+def layout(widgets: Sequence[dict[str, Any]], columns: int = GRID_COLUMNS) -> list[dict[str, Any]]:
+    """Place widgets left to right, wrapping onto a new row when one would pass the grid."""
+    placed = []
+    x = y = row_height = 0
+    for widget in widgets:
+        width, height = widget["width"], widget["height"]
+        if not 1 <= width <= columns:
+            raise ValueError(f"widget width must be between 1 and {columns}, got {width}")
+        if x + width > columns:
+            x, y, row_height = 0, y + row_height, 0
+        placed.append({**widget, "x": x, "y": y})
+        x += width
+        row_height = max(row_height, height)
+    return placed
+
+
+def dashboard_body(targets: DashboardTargets, period: int = DASHBOARD_PERIOD) -> str:
+    return json.dumps({"widgets": layout(dashboard_widgets(targets, period))})
+
+
+# --- the component -----------------------------------------------------------------------------
+
+
+class Monitoring(pulumi.ComponentResource):
+    topic: aws.sns.Topic
+    topic_arn: pulumi.Output[str]
+    topic_policy: aws.sns.TopicPolicy
+    email_subscription: aws.sns.TopicSubscription | None
+    alarms: dict[str, aws.cloudwatch.MetricAlarm]
+    dashboard: aws.cloudwatch.Dashboard
+    dashboard_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_monitoring_args(args)
+        super().__init__("tap:monitoring:Monitoring", name, None, opts)
+        self._args = args
+        labels = args.labels
+
+        topic_name = labels.name("alarms")
+        self.topic = aws.sns.Topic(
+            topic_name,
+            name=topic_name,
+            display_name=f"tap {labels.namer.suffix} {args.region} alarms",
+            kms_master_key_id=args.kms_key_arn,
+            tags=labels.tags(topic_name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.topic_arn = self.topic.arn
+        self.topic_policy = aws.sns.TopicPolicy(
+            labels.name("alarms", "policy"),
+            arn=self.topic.arn,
+            policy=pulumi.Output.all(self.topic.arn, args.account_id, args.partition).apply(
+                lambda v: alarm_topic_policy(
+                    topic_arn=v[0], account_id=v[1], partition=v[2], region=args.region
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.email_subscription = None
+        if args.alarm_email is not None:
+            # Stays "pending confirmation" until someone clicks the link AWS e-mails.
+            self.email_subscription = aws.sns.TopicSubscription(
+                labels.name("alarms", "email"),
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=args.alarm_email,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        self.alarms = {spec.key: self._alarm(spec) for spec in alarm_specs(args)}
+
+        dashboard_name = labels.name("dashboard")
+        self.dashboard = aws.cloudwatch.Dashboard(
+            dashboard_name,
+            dashboard_name=dashboard_name,
+            dashboard_body=self._dashboard_body(),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.dashboard_name = self.dashboard.dashboard_name
+
+        self.register_outputs(
+            {
+                "topicArn": self.topic_arn,
+                "dashboardName": self.dashboard_name,
+                "alarmArns": {key: alarm.arn for key, alarm in self.alarms.items()},
+            }
+        )
+
+    def _alarm(self, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
+        args = self._args
+        thresholds = args.thresholds
+        alarm_name = args.labels.name("alarm", spec.key)
+        return aws.cloudwatch.MetricAlarm(
+            alarm_name,
+            name=alarm_name,
+            alarm_description=spec.description,
+            namespace=spec.namespace,
+            metric_name=spec.metric_name,
+            dimensions=spec.dimensions,
+            statistic=spec.statistic,
+            extended_statistic=spec.extended_statistic,
+            # A percentile over a handful of requests is noise: keep the state until enough.
+            evaluate_low_sample_count_percentiles="ignore" if spec.extended_statistic else None,
+            comparison_operator=spec.comparison_operator,
+            threshold=spec.threshold,
+            period=thresholds.period_seconds,
+            evaluation_periods=thresholds.evaluation_periods,
+            datapoints_to_alarm=thresholds.datapoints_to_alarm,
+            treat_missing_data=spec.treat_missing_data,
+            actions_enabled=True,
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            tags=args.labels.tags(alarm_name),
+            # CloudWatch's first publish must find the topic policy that allows it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.topic_policy]),
+        )
+
+    def _dashboard_body(self) -> pulumi.Output[str]:
+        args = self._args
+        replication = args.replication
+        destinations = list(replication.destinations) if replication else []
+
+        def render_body(values: dict[str, Any]) -> str:
+            routes = [
+                ReplicationRoute(values["source"], bucket, target.rule_id)
+                for target, bucket in zip(destinations, values["destinations"], strict=True)
+            ]
+            return dashboard_body(
+                DashboardTargets(
+                    region=args.region,
+                    function_name=values["function"],
+                    api_name=values["api"],
+                    stage_name=args.stage_name,
+                    bucket_name=values["bucket"],
+                    db_cluster_identifier=values["cluster"],
+                    nat_gateway_ids=list(values["nats"]),
+                    replication=routes,
+                )
+            )
+
+        return pulumi.Output.all(
+            function=args.function_name,
+            api=args.api_name,
+            bucket=args.bucket_name,
+            cluster=args.db_cluster_identifier,
+            nats=pulumi.Output.all(*args.nat_gateway_ids),
+            source=replication.source_bucket_name if replication else None,
+            destinations=pulumi.Output.all(*(t.bucket_name for t in destinations)),
+        ).apply(render_body)
