@@ -196,6 +196,15 @@ def execution_policy(
             "Resource": f"{bucket_arn}/{RECORDS_PREFIX}*",
         },
         {
+            # Without ListBucket S3 answers a missing key with AccessDenied, not NoSuchKey,
+            # and the handler could not tell 404 from a failure. No s3:prefix condition: a
+            # GetObject carries no prefix, so the condition would never match there.
+            "Sid": "ListRecords",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+        },
+        {
             # Decrypt: environment variables, SSE-KMS reads, the DB secret. GenerateDataKey:
             # SSE-KMS writes and messages to the encrypted dead-letter queue.
             "Sid": "UseRegionKey",

@@ -424,6 +424,12 @@ EXPECTED_STATEMENTS: list[dict[str, Any]] = [
         "Resource": f"{BUCKET_ARN}/records/*",
     },
     {
+        "Sid": "ListRecords",
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": BUCKET_ARN,
+    },
+    {
         "Sid": "UseRegionKey",
         "Effect": "Allow",
         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],

@@ -1,0 +1,1 @@
+"""Source code of the Lambda functions. Each subpackage is zipped and deployed on its own."""
