@@ -487,10 +487,23 @@ def render_value(value: Any) -> Any:
     if signature in (_ASSET_SIG, _ARCHIVE_SIG):
         kind_name = "asset" if signature == _ASSET_SIG else "archive"
         rendered = {k: render_value(v) for k, v in fields.items() if k != _SIG_KEY}
+        if isinstance(rendered.get("path"), str):
+            rendered["path"] = _repo_relative(rendered["path"])
         return {f"<{kind_name}>": rendered}
     if signature == _RESOURCE_SIG:
         return fields["urn"].string_value if "urn" in fields else UNKNOWN_TEXT
     return {key: render_value(item) for key, item in fields.items()}
+
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _repo_relative(path: str) -> str:
+    """Asset paths relative to the repo, so manifests are the same on every machine."""
+    try:
+        return Path(path).resolve().relative_to(_REPO_ROOT).as_posix()
+    except ValueError:
+        return path
 
 
 # --- running the program -----------------------------------------------------------------------

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from tap.components.api import (
+    ApiGatewayCloudWatchRole,
+    ApiGatewayCloudWatchRoleArgs,
+    RegionalApi,
+    RegionalApiArgs,
+)
 from tap.components.database import (
     AuroraPostgres,
     AuroraPostgresArgs,
     GlobalDatabase,
     GlobalDatabaseArgs,
 )
+from tap.components.function import ApiFunction, ApiFunctionArgs
 from tap.components.kms import RegionalKey, RegionalKeyArgs
+from tap.components.monitoring import (
+    AlarmThresholds,
+    Monitoring,
+    MonitoringArgs,
+    ReplicationTarget,
+    ReplicationWatch,
+)
 from tap.components.network import Network, NetworkArgs, SharedNetwork, SharedNetworkArgs
 from tap.components.security import AccountPasswordPolicy, SecurityGroups, SecurityGroupsArgs
 from tap.components.storage import RegionalBucketSpec, ReplicatedStorage, ReplicatedStorageArgs
@@ -37,6 +52,7 @@ class RegionalDeployment(pulumi.ComponentResource):
     """Everything tap runs in one region. Its children inherit the region's provider."""
 
     labels: Labels
+    region: str
     key: RegionalKey
     network: Network | SharedNetwork
     security_groups: SecurityGroups
@@ -48,6 +64,7 @@ class RegionalDeployment(pulumi.ComponentResource):
         super().__init__("tap:stack:Region", name, None, opts)
         config, region, labels = args.config, args.region, args.labels
         self.labels = labels
+        self.region = region
         child = pulumi.ResourceOptions(parent=self)
 
         self.key = RegionalKey(
@@ -115,6 +132,143 @@ class RegionalDeployment(pulumi.ComponentResource):
         self.register_outputs(self.outputs)
 
 
+@dataclass(frozen=True)
+class ApiTierArgs:
+    config: StackConfig
+    deployment: RegionalDeployment
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    iam_provider: aws.Provider
+    cloudwatch_role_arn: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    db_cluster_arn: pulumi.Input[str] | None
+    db_cluster_identifier: pulumi.Input[str] | None
+    db_secret_arn: pulumi.Input[str] | None
+    replication: ReplicationWatch | None
+
+
+class ApiTier(pulumi.ComponentResource):
+    """One region's serverless API: the function, the REST API in front of it, and its alarms."""
+
+    function: ApiFunction
+    api: RegionalApi
+    monitoring: Monitoring
+    outputs: dict[str, Any]
+
+    def __init__(
+        self, name: str, args: ApiTierArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tap:stack:ApiTier", name, None, opts)
+        config, deployment = args.config, args.deployment
+        region, labels = deployment.region, deployment.labels
+        network = deployment.network
+        child = pulumi.ResourceOptions(parent=self)
+        function = config.function
+        self.function = ApiFunction(
+            labels.name("function"),
+            ApiFunctionArgs(
+                labels=labels,
+                region=region,
+                environment=config.environment,
+                version=_version(),
+                account_id=args.account_id,
+                partition=args.partition,
+                subnet_ids=network.subnet_ids["private"],
+                security_group_id=deployment.security_groups.app.id,
+                kms_key_arn=deployment.key.key_arn,
+                bucket_name=args.bucket_name,
+                bucket_arn=args.bucket_arn,
+                memory_mb=function.memory_mb,
+                timeout_seconds=function.timeout_seconds,
+                reserved_concurrency=function.reserved_concurrency,
+                log_retention_days=config.log_retention_days,
+                runtime=function.runtime,
+                architecture=function.architecture,
+                image_uri=function.image_uri(region),
+                db_secret_arn=args.db_secret_arn,
+                db_cluster_arn=args.db_cluster_arn,
+                iam_provider=args.iam_provider,
+            ),
+            opts=child,
+        )
+        api = config.api
+        private = api.endpoint_type == "PRIVATE"
+        self.api = RegionalApi(
+            labels.name("rest-api"),
+            RegionalApiArgs(
+                labels=labels,
+                region=region,
+                function_name=self.function.function_name,
+                function_invoke_arn=self.function.invoke_arn,
+                endpoint_type=api.endpoint_type,
+                vpc_endpoint_id=(
+                    network.interface_endpoint_ids["execute-api"]
+                    if private and isinstance(network, Network)
+                    else None
+                ),
+                kms_key_arn=deployment.key.key_arn,
+                log_retention_days=config.log_retention_days,
+                execution_log_level=api.execution_log_level,
+                throttling_burst_limit=api.throttling_burst_limit,
+                throttling_rate_limit=api.throttling_rate_limit,
+                cloudwatch_role_arn=args.cloudwatch_role_arn,
+                stage_name=api.stage_name,
+            ),
+            opts=child,
+        )
+        thresholds = config.monitoring.thresholds
+        self.monitoring = Monitoring(
+            labels.name("monitoring"),
+            MonitoringArgs(
+                labels=labels,
+                region=region,
+                account_id=args.account_id,
+                partition=args.partition,
+                kms_key_arn=deployment.key.key_arn,
+                alarm_email=config.monitoring.alarm_email,
+                function_name=self.function.function_name,
+                api_name=self.api.api_name,
+                stage_name=api.stage_name,
+                bucket_name=args.bucket_name,
+                db_cluster_identifier=args.db_cluster_identifier,
+                replication=args.replication,
+                nat_gateway_ids=(
+                    [nat.id for nat in network.nat_gateways] if isinstance(network, Network) else []
+                ),
+                thresholds=AlarmThresholds(
+                    lambda_errors=thresholds.lambda_errors,
+                    lambda_throttles=thresholds.lambda_throttles,
+                    api_5xx_errors=thresholds.api_5xx_errors,
+                    api_p99_latency_ms=thresholds.api_p99_latency_ms,
+                    db_cpu_percent=thresholds.db_cpu_percent,
+                    db_freeable_memory_bytes=thresholds.db_free_memory_mb * 1024**2,
+                    db_connections=thresholds.db_connections,
+                    replication_latency_seconds=thresholds.replication_latency_seconds,
+                    nat_packets_dropped=thresholds.nat_packet_drops,
+                ),
+            ),
+            opts=child,
+        )
+        self.outputs = {
+            "invokeUrl": self.api.invoke_url,
+            "endpointType": api.endpoint_type,
+            "functionName": self.function.function_name,
+            "functionArn": self.function.function_arn,
+            "dashboardName": self.monitoring.dashboard_name,
+            "alarmTopicArn": self.monitoring.topic_arn,
+        }
+        self.register_outputs(self.outputs)
+
+
+def _version() -> str:
+    """The package version the function reports on /health."""
+    try:
+        return metadata.version("tap")
+    except metadata.PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
 class TapStack(pulumi.ComponentResource):
     """Composes the regional deployments and the account-wide pieces from a StackConfig."""
 
@@ -122,6 +276,7 @@ class TapStack(pulumi.ComponentResource):
     regions: dict[str, RegionalDeployment]
     storage: ReplicatedStorage
     database: AuroraPostgres | GlobalDatabase
+    api_tiers: dict[str, ApiTier]
     password_policy: AccountPasswordPolicy | None
 
     def __init__(
@@ -167,6 +322,7 @@ class TapStack(pulumi.ComponentResource):
 
         self.storage = self._storage(config, account_id, partition)
         self.database = self._database(config, account_id, partition)
+        self.api_tiers = self._api_tiers(config, account_id, partition)
 
         self.password_policy = None
         if config.manage_account_password_policy:
@@ -180,6 +336,7 @@ class TapStack(pulumi.ComponentResource):
                 **deployment.outputs,
                 "storage": self._storage_outputs(region),
                 "database": self._database_outputs(region),
+                "api": self.api_tiers[region].outputs,
             }
             for region, deployment in self.regions.items()
         }
@@ -289,6 +446,66 @@ class TapStack(pulumi.ComponentResource):
             performance_insights=database.performance_insights,
             monitoring_interval=database.monitoring_interval,
             iam_provider=self.providers[config.primary_region],
+        )
+
+    def _api_tiers(
+        self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
+    ) -> dict[str, ApiTier]:
+        primary = self.providers[config.primary_region]
+        # One logging role per account (IAM is global); each region's API Gateway points at it.
+        cloudwatch_role = ApiGatewayCloudWatchRole(
+            self._namer.name("apigateway-cloudwatch"),
+            ApiGatewayCloudWatchRoleArgs(
+                labels=_labels(config, self._namer), account_id=account_id, partition=partition
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=primary),
+        )
+        tiers = {}
+        for region, deployment in self.regions.items():
+            is_primary = region == config.primary_region
+            bucket = self.storage.primary if is_primary else self.storage.replicas[region]
+            cluster = self._clusters.get(region)
+            tiers[region] = ApiTier(
+                deployment.labels.name("api-tier"),
+                ApiTierArgs(
+                    config=config,
+                    deployment=deployment,
+                    account_id=account_id,
+                    partition=partition,
+                    iam_provider=primary,
+                    cloudwatch_role_arn=cloudwatch_role.role_arn,
+                    bucket_name=bucket.bucket_name,
+                    bucket_arn=bucket.bucket_arn,
+                    db_cluster_arn=cluster.cluster_arn if cluster else None,
+                    db_cluster_identifier=cluster.cluster_identifier if cluster else None,
+                    # The secret lives with the writer; secondaries are read-only for now. Its ARN
+                    # is an address, not the password: the role policy and the env var carry it
+                    # in clear so reviewers can read the policy in the plan.
+                    db_secret_arn=(
+                        pulumi.Output.unsecret(self.database.master_secret_arn).apply(
+                            lambda arn: arn or ""
+                        )
+                        if is_primary
+                        else None
+                    ),
+                    replication=self._replication_watch(config) if is_primary else None,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[region]]),
+            )
+        return tiers
+
+    def _replication_watch(self, config: StackConfig) -> ReplicationWatch | None:
+        """S3 publishes replication metrics only with RTC/metrics on (prod)."""
+        if not config.storage.replication_time_control or not self.storage.replicas:
+            return None
+        return ReplicationWatch(
+            source_bucket_name=self.storage.primary.bucket_name,
+            destinations=[
+                ReplicationTarget(
+                    region=region, bucket_name=bucket.bucket_name, rule_id=f"replicate-to-{region}"
+                )
+                for region, bucket in self.storage.replicas.items()
+            ],
         )
 
     def _storage_outputs(self, region: str) -> dict[str, Any]:

@@ -48,7 +48,9 @@ def test_every_name_carries_the_suffix_and_a_region_code(planned: Planned) -> No
         assert resource["name"].startswith(f"tap-{suffix}-"), resource["name"]
         assert parts[1 + len(suffix.split("-"))] in codes, resource["name"]
         physical = resource["inputs"].get("name")
-        if isinstance(physical, str) and resource["custom"]:
+        # API Gateway writes execution logs to a group whose name AWS fixes.
+        aws_fixed = str(physical).startswith("API-Gateway-Execution-Logs_")
+        if isinstance(physical, str) and resource["custom"] and not aws_fixed:
             assert f"tap-{suffix}-" in physical, physical
 
 
@@ -380,3 +382,172 @@ def _walk(value: object, key: str = "") -> list[tuple[str, object]]:
     if isinstance(value, list):
         return [pair for item in value for pair in _walk(item, key)]
     return [(key, value)]
+
+
+# --- the API tier -------------------------------------------------------------------------------
+
+FUNCTION = "aws:lambda/function:Function"
+
+
+def test_every_region_serves_the_api(planned: Planned) -> None:
+    for region in planned.config.regions:
+        types = Counter(r["type"] for r in planned.cloud_resources() if r["region"] == region)
+        assert types[FUNCTION] == 1
+        assert types["aws:apigateway/restApi:RestApi"] == 1
+        assert types["aws:apigateway/stage:Stage"] == 1
+        assert types["aws:cloudwatch/dashboard:Dashboard"] == 1
+        assert types["aws:sns/topic:Topic"] == 1
+        api = planned.manifest["outputs"]["regions"][region]["api"]
+        assert api["invokeUrl"].startswith("https://")
+        assert region in api["invokeUrl"]
+        assert (
+            api["functionName"]
+            == f"tap-{planned.config.environment_suffix}-{region_code(region)}-api"
+        )
+        assert api["dashboardName"].endswith("-dashboard")
+
+
+def test_iam_policies_have_no_wildcard_actions_and_only_documented_star_resources(
+    planned: Planned,
+) -> None:
+    policies = planned.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert policies
+    for policy in policies:
+        for statement in json.loads(policy["inputs"]["policy"])["Statement"]:
+            actions = (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+            assert not [a for a in actions if "*" in a], (policy["name"], actions)
+            resources = (
+                statement["Resource"]
+                if isinstance(statement["Resource"], list)
+                else [statement["Resource"]]
+            )
+            if "*" in resources:
+                # X-Ray's trace actions support no resource-level permissions.
+                assert all(a.startswith("xray:") for a in actions), (policy["name"], statement)
+
+
+def test_every_alarm_notifies_its_regions_topic(planned: Planned) -> None:
+    alarms = planned.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert alarms
+    outputs = planned.manifest["outputs"]["regions"]
+    for alarm in alarms:
+        topic = outputs[alarm["region"]]["api"]["alarmTopicArn"]
+        assert alarm["inputs"]["alarmActions"] == [topic], alarm["name"]
+        assert alarm["inputs"]["treatMissingData"] in (
+            "notBreaching",
+            "missing",
+            "breaching",
+            "ignore",
+        )
+    for topic in planned.of_type("aws:sns/topic:Topic"):
+        assert _key_region(topic["inputs"]["kmsMasterKeyId"]) == topic["region"]
+
+
+def test_alarms_cover_the_regions_database_and_replication(planned: Planned) -> None:
+    names = {a["name"] for a in planned.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    outputs = planned.manifest["outputs"]["regions"]
+    for region in planned.config.regions:
+        prefix = f"tap-{planned.config.environment_suffix}-{region_code(region)}-alarm-"
+        mine = {n.removeprefix(prefix) for n in names if n.startswith(prefix)}
+        assert {"lambda-errors", "lambda-throttles", "api-5xx-errors", "api-p99-latency"} <= mine
+        assert ("db-cpu" in mine) == (outputs[region]["database"] is not None)
+        replicated = (
+            planned.config.storage.replication_time_control
+            and region == planned.config.primary_region
+        )
+        assert any(n.startswith("replication-latency-") for n in mine) == replicated
+        nat_count = len(
+            [r for r in planned.of_type("aws:ec2/natGateway:NatGateway") if r["region"] == region]
+        )
+        assert len([n for n in mine if n.startswith("nat-")]) == nat_count
+
+
+def test_the_function_runs_in_private_subnets_of_two_or_more_azs(planned: Planned) -> None:
+    outputs = planned.manifest["outputs"]["regions"]
+    for function in planned.of_type(FUNCTION):
+        region = function["region"]
+        vpc = function["inputs"]["vpcConfig"]
+        private = outputs[region]["subnetIds"]["private"]
+        assert vpc["subnetIds"] == private
+        zones = {
+            s["inputs"]["availabilityZone"]
+            for s in planned.of_type("aws:ec2/subnet:Subnet")
+            if s["region"] == region and "-subnet-private-" in s["name"]
+        }
+        assert len(zones) >= 2 and len(zones) == len(private)
+        assert vpc["securityGroupIds"] == [outputs[region]["securityGroupIds"]["app"]]
+        assert function["inputs"]["tracingConfig"] == {"mode": "Active"}
+        assert _key_region(function["inputs"]["kmsKeyArn"]) == region
+        assert (
+            function["inputs"]["reservedConcurrentExecutions"]
+            == planned.config.function.reserved_concurrency
+        )
+        assert function["inputs"]["timeout"] <= 29
+
+
+def test_the_functions_security_group_has_no_ingress(planned: Planned) -> None:
+    ingress = planned.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert not [r for r in ingress if "-sg-app-in-" in r["name"]]
+
+
+def test_only_health_is_open_and_everything_else_needs_iam(planned: Planned) -> None:
+    methods = planned.of_type("aws:apigateway/method:Method")
+    assert methods
+    for method in methods:
+        open_route = method["name"].endswith("-method-get-health")
+        assert method["inputs"]["authorization"] == ("NONE" if open_route else "AWS_IAM"), method[
+            "name"
+        ]
+
+
+def test_endpoint_wiring(planned: Planned) -> None:
+    private = planned.config.api.endpoint_type == "PRIVATE"
+    urns = planned.by_urn()
+    for api in planned.of_type("aws:apigateway/restApi:RestApi"):
+        configuration = api["inputs"]["endpointConfiguration"]
+        assert configuration["types"] == planned.config.api.endpoint_type
+        if not private:
+            assert "vpcEndpointIds" not in configuration and "policy" not in api["inputs"]
+            continue
+        endpoints = [urns[d] for d in api["dependencies"] if "vpce-execute-api" in d]
+        assert [e["region"] for e in endpoints] == [api["region"]]
+        (endpoint_id,) = configuration["vpcEndpointIds"]
+        assert endpoint_id.startswith("vpce-")
+        statements = json.loads(api["inputs"]["policy"])["Statement"]
+        assert {s["Effect"] for s in statements} == {"Allow", "Deny"}
+        for statement in statements:
+            assert endpoint_id in json.dumps(statement["Condition"])
+
+
+def test_stages_log_trace_and_throttle(planned: Planned) -> None:
+    api = planned.config.api
+    for stage in planned.of_type("aws:apigateway/stage:Stage"):
+        assert stage["inputs"]["xrayTracingEnabled"] is True
+        assert stage["inputs"]["accessLogSettings"]["destinationArn"].startswith(
+            f"arn:aws:logs:{stage['region']}:"
+        )
+        assert "requestId" in json.loads(stage["inputs"]["accessLogSettings"]["format"])
+    for settings in planned.of_type("aws:apigateway/methodSettings:MethodSettings"):
+        values = settings["inputs"]["settings"]
+        assert values["loggingLevel"] == api.execution_log_level
+        assert values["metricsEnabled"] is True
+        assert values["dataTraceEnabled"] is False
+        assert values["throttlingBurstLimit"] == api.throttling_burst_limit
+    for permission in planned.of_type("aws:lambda/permission:Permission"):
+        assert permission["inputs"]["principal"] == "apigateway.amazonaws.com"
+        assert permission["inputs"]["sourceArn"].startswith(
+            f"arn:aws:execute-api:{permission['region']}:"
+        )
+
+
+def test_the_function_ships_the_repos_handler_with_machine_independent_paths(
+    planned: Planned,
+) -> None:
+    for function in planned.of_type(FUNCTION):
+        assets = function["inputs"]["code"]["<archive>"]["assets"]
+        assert assets["handler.py"] == {"<asset>": {"path": "tap/functions/api/handler.py"}}
+        assert function["inputs"]["handler"] == "handler.handler"

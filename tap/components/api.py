@@ -315,12 +315,7 @@ class ApiGatewayCloudWatchRole(pulumi.ComponentResource):
 class RegionalApiArgs:
     labels: Labels
     region: str
-    # account_id, partition and function_arn are not read yet: the execute-api ARN and the
-    # invoke ARN come from AWS already. They keep the signature uniform with the other tiers.
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
     function_name: pulumi.Input[str]
-    function_arn: pulumi.Input[str]
     function_invoke_arn: pulumi.Input[str]
     endpoint_type: str  # "REGIONAL" | "PRIVATE"
     # The region's execute-api interface endpoint: required for PRIVATE, unused for REGIONAL.

@@ -62,10 +62,7 @@ def api_args(**overrides: Any) -> RegionalApiArgs:
     values: dict[str, Any] = {
         "labels": labels_for(REGION),
         "region": REGION,
-        "account_id": ACCOUNT,
-        "partition": "aws",
         "function_name": FUNCTION_NAME,
-        "function_arn": FUNCTION_ARN,
         "function_invoke_arn": INVOKE_ARN,
         "endpoint_type": "PRIVATE",
         "vpc_endpoint_id": VPCE,
