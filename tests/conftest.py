@@ -91,6 +91,26 @@ def labels_for(region: str | None = "us-east-1", suffix: str = "test") -> Labels
     )
 
 
+class _CountingMocks(PlanMocks):
+    def __init__(self) -> None:
+        super().__init__("us-east-1")
+        self.registered: list[str] = []
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        self.registered.append(args.typ)
+        return super().new_resource(args)
+
+
+def refused_before_registering(
+    program: Callable[[], None], stack: str = "test"
+) -> tuple[BaseException, list[str]]:
+    """Run a program that must fail; return its error and the types it registered first."""
+    mocks = _CountingMocks()
+    with pytest.raises(Exception) as caught:
+        run_under_mocks(program, stack=stack, mocks=mocks)
+    return caught.value, mocks.registered
+
+
 @pytest.fixture
 def pulumi_mocks() -> Iterator[PlanMocks]:
     """For @pulumi.runtime.test tests: the plan's mocks, not in preview (so applies run)."""

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -15,13 +14,12 @@ import pytest
 from tap.cli import main
 from tap.plan import (
     PlanError,
-    PlanMocks,
     refuse_duplicates,
     run_plan,
     run_program_module,
     run_under_mocks,
 )
-from tests.conftest import PROJECT_DIR, STACKS, Planned
+from tests.conftest import PROJECT_DIR, STACKS, Planned, refused_before_registering
 
 
 def write_project(directory: Path, stack: str, config: str) -> Path:
@@ -256,25 +254,14 @@ def test_protect_and_secrets_are_recorded() -> None:
     assert "hunter2" not in json.dumps(param)
 
 
-class CountingMocks(PlanMocks):
-    def __init__(self) -> None:
-        super().__init__("us-east-1")
-        self.registered: list[str] = []
-
-    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
-        self.registered.append(args.typ)
-        return super().new_resource(args)
-
-
 def test_the_program_refuses_bad_config_before_registering_anything() -> None:
     """As under `pulumi up`: __main__ raises a RunError (no traceback) and creates nothing."""
-    mocks = CountingMocks()
-    with pytest.raises(PlanError) as caught:
-        run_under_mocks(
-            run_program_module,
-            stack="dev",
-            config={"tap:environment": "dev", "tap:logRetentionDays": "31"},
-            mocks=mocks,
-        )
-    assert str(caught.value).startswith("tap:logRetentionDays 31 is not a retention")
-    assert mocks.registered == []
+
+    def program() -> None:
+        pulumi.runtime.set_all_config({"tap:environment": "dev", "tap:logRetentionDays": "31"})
+        run_program_module()
+
+    error, registered = refused_before_registering(program, stack="dev")
+    assert isinstance(error, PlanError)
+    assert str(error).startswith("tap:logRetentionDays 31 is not a retention")
+    assert registered == []

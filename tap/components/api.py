@@ -33,9 +33,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from tap.components.logs import encrypted_log_group, validate_log_retention
 from tap.components.policies import document, render, service_assume_role
 from tap.components.roles import service_role
-from tap.config import LOG_RETENTION_DAYS, STAGE_NAME_PATTERN
+from tap.config import STAGE_NAME_PATTERN
 from tap.naming import Labels
 
 ENDPOINT_TYPES: tuple[str, ...] = ("REGIONAL", "PRIVATE")
@@ -151,11 +152,7 @@ def validate_api_settings(
         raise ValueError(
             f"stage_name {stage_name!r} is not allowed; use 1-128 letters, digits and underscores"
         )
-    if log_retention_days not in LOG_RETENTION_DAYS:
-        raise ValueError(
-            f"log_retention_days {log_retention_days} is not a retention CloudWatch Logs "
-            f"accepts; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
-        )
+    validate_log_retention(log_retention_days)
 
 
 def private_api_policy(vpc_endpoint_id: str) -> str:
@@ -528,25 +525,25 @@ class RegionalApi(pulumi.ComponentResource):
         args = self._args
         labels = self._labels
         access_name = labels.name("api", "access-logs")
-        access = aws.cloudwatch.LogGroup(
+        access = encrypted_log_group(
+            self,
+            labels,
             access_name,
-            name=access_log_group_name(api_name),
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.kms_key_arn,
-            tags=labels.tags(access_name),
-            opts=pulumi.ResourceOptions(parent=self),
+            group_name=access_log_group_name(api_name),
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.kms_key_arn,
         )
         execution_name = labels.name("api", "execution-logs")
         stage_name = args.stage_name
-        execution = aws.cloudwatch.LogGroup(
+        execution = encrypted_log_group(
+            self,
+            labels,
             execution_name,
-            name=self.rest_api.id.apply(
+            group_name=self.rest_api.id.apply(
                 lambda api_id: execution_log_group_name(api_id, stage_name)
             ),
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.kms_key_arn,
-            tags=labels.tags(execution_name),
-            opts=pulumi.ResourceOptions(parent=self),
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.kms_key_arn,
         )
         return access, execution
 

@@ -21,9 +21,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from tap.components.logs import encrypted_log_group, validate_log_retention
 from tap.components.policies import document, render, service_assume_role
 from tap.components.roles import service_role
-from tap.config import LOG_RETENTION_DAYS
 from tap.naming import Labels
 
 DEFAULT_SOURCE_DIR = Path(__file__).resolve().parent.parent / "functions" / "api"
@@ -115,11 +115,7 @@ def validate_function_settings(
             "reserved_concurrency must be at least 1, or -1 for no reservation "
             f"(0 would throttle every invocation), got {reserved_concurrency}"
         )
-    if log_retention_days not in LOG_RETENTION_DAYS:
-        raise ValueError(
-            f"log_retention_days {log_retention_days} is not a retention CloudWatch Logs "
-            f"accepts; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
-        )
+    validate_log_retention(log_retention_days)
 
 
 def log_group_name(function_name: str) -> str:
@@ -316,13 +312,13 @@ class ApiFunction(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         group_logical = labels.name("api", "log-group")
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = encrypted_log_group(
+            self,
+            labels,
             group_logical,
-            name=log_group_name(function_name),
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.kms_key_arn,
-            tags=labels.tags(group_logical),
-            opts=child,
+            group_name=log_group_name(function_name),
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.kms_key_arn,
         )
 
         dlq_name = labels.name("api", "dlq")

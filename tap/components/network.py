@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from tap.cidr import TIERS, Tier, plan_subnets
+from tap.components.logs import encrypted_log_group
 from tap.components.policies import flow_log_delivery, flow_log_trust
 from tap.components.roles import service_role
 from tap.components.security import https_from_vpc
@@ -234,13 +235,13 @@ class Network(pulumi.ComponentResource):
         """ALL traffic to a KMS-encrypted log group, via a role that can write only there."""
         labels = self._labels
         group_name = labels.name("flow-logs")
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = encrypted_log_group(
+            self,
+            labels,
             group_name,
-            name=f"/vpc-flow-logs/{labels.name('vpc')}",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.flow_log_key_arn,
-            tags=labels.tags(group_name),
-            opts=pulumi.ResourceOptions(parent=self),
+            group_name=f"/vpc-flow-logs/{labels.name('vpc')}",
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.flow_log_key_arn,
         )
         iam_opts = pulumi.ResourceOptions(parent=self, provider=args.iam_provider)
         role_name = labels.name("flow-logs-role")

@@ -12,7 +12,6 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-import tap.plan
 from tap.components.monitoring import (
     TREAT_MISSING_DATA,
     AlarmThresholds,
@@ -28,8 +27,8 @@ from tap.components.monitoring import (
     validate_alarm_email,
     validate_thresholds,
 )
-from tap.plan import PlanMocks, RecordingMonitor, run_under_mocks
-from tests.conftest import is_taggable, labels_for, plan_program
+from tap.plan import PlanMocks
+from tests.conftest import is_taggable, labels_for, plan_program, refused_before_registering
 
 ACCOUNT = "111122223333"
 REGION = "us-west-2"
@@ -234,24 +233,14 @@ def test_invalid_alarm_emails_are_refused_with_a_clear_message(email: str) -> No
 
 
 def test_invalid_args_fail_before_anything_is_registered() -> None:
-    registered: list[str] = []
-
-    class Watching(RecordingMonitor):
-        def RegisterResource(self, request: Any) -> Any:
-            registered.append(request.type)
-            return super().RegisterResource(request)
-
     def program() -> None:
         Monitoring("tap-test-usw2-monitoring", monitoring_args(email="not-an-address"))
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tap.plan, "RecordingMonitor", Watching)
-        with pytest.raises(ValueError) as error:
-            run_under_mocks(program, stack="test")
-    assert str(error.value) == (
+    error, registered = refused_before_registering(program)
+    assert str(error) == (
         "alarm_email 'not-an-address' is not a valid email address (expected name@example.com)"
     )
-    assert registered == ["pulumi:pulumi:Stack"]
+    assert registered == []
 
 
 def test_labels_of_another_region_are_refused() -> None:
