@@ -122,6 +122,9 @@ class RegionalDeployment(pulumi.ComponentResource):
         )
 
         self.outputs = {
+            "flowLogGroupName": (
+                self.network.flow_log_group.name if isinstance(self.network, Network) else None
+            ),
             "vpcId": self.network.vpc_id,
             "vpcCidr": self.network.vpc_cidr,
             "subnetIds": self.network.subnet_ids,
@@ -252,11 +255,19 @@ class ApiTier(pulumi.ComponentResource):
         )
         self.outputs = {
             "invokeUrl": self.api.invoke_url,
+            "restApiId": self.api.rest_api.id,
+            "stageName": api.stage_name,
             "endpointType": api.endpoint_type,
             "functionName": self.function.function_name,
             "functionArn": self.function.function_arn,
             "dashboardName": self.monitoring.dashboard_name,
             "alarmTopicArn": self.monitoring.topic_arn,
+            "alarmNames": [alarm.name for alarm in self.monitoring.alarms.values()],
+            "logGroupNames": [
+                self.function.log_group.name,
+                self.api.access_log_group.name,
+                self.api.execution_log_group.name,
+            ],
         }
         self.register_outputs(self.outputs)
 
