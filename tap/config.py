@@ -100,6 +100,8 @@ class _Model(BaseModel):
         extra="forbid",
         frozen=True,
         strict=True,
+        # Attribute docstrings become field descriptions: docs/configuration.md is built from them.
+        use_attribute_docstrings=True,
     )
 
 
@@ -107,8 +109,15 @@ class NetworkConfig(_Model):
     """One region's VPC. Missing fields take the environment's defaults."""
 
     cidr: str | None = None
+    """The VPC's IPv4 block: private space (10/8, 172.16/12, 192.168/16), /16 to /22, no overlap
+    with another region.
+    """
     az_count: Annotated[int, Field(ge=2, le=3)] | None = None
+    """Availability zones the subnets span."""
     nat_strategy: NatStrategy | None = None
+    """`single`: one NAT gateway per VPC; `perAz`: one per AZ, so an AZ outage keeps the others
+    online.
+    """
 
     @field_validator("cidr")
     @classmethod
@@ -151,18 +160,40 @@ class DatabaseConfig(_Model):
     """`tap:database`; missing fields take the environment's defaults (DATABASE_DEFAULTS)."""
 
     engine_version: str | None = None
+    """Aurora PostgreSQL `<major>.<minor>`, major 13-17."""
     instance_class: str | None = None
+    """`db.serverless` (Serverless v2) or a provisioned class of the r5, r6g, r6gd, r6i, r6id, r7g,
+    r7i, r8g, x2g, t3 or t4g families.
+    """
     instance_count: Annotated[int, Field(ge=1, le=16)] | None = None
+    """Instances per cluster: a writer and up to 15 readers; prod spreads them over AZs."""
     serverless_min_capacity: Annotated[float, Field(ge=0, le=256, multiple_of=0.5)] | None = None
+    """Serverless v2 minimum ACUs in steps of 0.5; 0 (scale to zero) needs 13.15, 14.12, 15.7, 16.3
+    or 17.4 and later.
+    """
     serverless_max_capacity: Annotated[float, Field(ge=1, le=256, multiple_of=0.5)] | None = None
+    """Serverless v2 maximum ACUs in steps of 0.5, not below the minimum."""
     backup_retention_days: Annotated[int, Field(ge=1, le=35)] | None = None
+    """Automated backup retention; at least 7 in prod."""
     global_database: bool | None = Field(default=None, alias="global")
+    """An Aurora Global Database: the primary region's cluster plus a secondary in every other
+    region. Needs two or more regions.
+    """
     log_statement: LogStatement | None = None
+    """PostgreSQL `log_statement`."""
     log_min_duration_statement_ms: Annotated[int, Field(ge=-1, le=2147483647)] | None = None
+    """PostgreSQL `log_min_duration_statement` in ms; -1 turns it off."""
     performance_insights: bool | None = None
+    """Performance Insights, encrypted with the region's key."""
     monitoring_interval: int | None = None
+    """Enhanced monitoring interval in seconds: 0 (off), 1, 5, 10, 15, 30 or 60."""
     master_username: str | None = None
+    """Letters, digits and underscores, starting with a letter; not a default name (postgres,
+    admin, root, master, rdsadmin). The password is never configured: RDS or Secrets Manager
+    keeps it.
+    """
     database_name: str | None = None
+    """The initial database: letters, digits and underscores, starting with a letter."""
 
     @field_validator("engine_version")
     @classmethod
@@ -257,8 +288,11 @@ class StorageConfig(_Model):
     """`tap:storage`; missing fields take the environment's defaults (STORAGE_DEFAULTS)."""
 
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    """Days before noncurrent object versions expire."""
     abort_incomplete_multipart_days: Annotated[int, Field(ge=1, le=30)] | None = None
+    """Days before incomplete multipart uploads are aborted."""
     replication_time_control: bool | None = None
+    """S3 Replication Time Control (15-minute SLA) and replication metrics."""
 
 
 class StorageSettings(_Model):
@@ -343,11 +377,19 @@ class FunctionConfig(_Model):
     """`tap:function`; missing fields take the environment's defaults (FUNCTION_DEFAULTS)."""
 
     memory_mb: Annotated[int, Field(ge=128, le=10240)] | None = None
+    """Lambda memory."""
     timeout_seconds: Annotated[int, Field(ge=1, le=API_INTEGRATION_TIMEOUT_SECONDS)] | None = None
+    """Lambda timeout; at most 29 s, API Gateway's integration limit."""
     reserved_concurrency: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """Reserved concurrent executions."""
     runtime: LambdaRuntime | None = None
+    """Python runtime of the zip package."""
     architecture: Architecture | None = None
+    """Lambda instruction set."""
     docker_image_uri: str | None = None
+    """An ECR image to run instead of the zip (`package_type=Image`); write `{region}` in the host,
+    since Lambda pulls only from its own region.
+    """
 
     @field_validator("docker_image_uri")
     @classmethod
@@ -378,10 +420,17 @@ class ApiConfig(_Model):
     """`tap:api`; missing fields take the environment's defaults (API_DEFAULTS)."""
 
     endpoint_type: EndpointType | None = None
+    """`REGIONAL`, or `PRIVATE` through the VPC's execute-api endpoint (not with
+    `networkingStackRef`).
+    """
     throttling_burst_limit: Annotated[int, Field(ge=1, le=5000)] | None = None
+    """Stage burst limit."""
     throttling_rate_limit: Annotated[float, Field(gt=0, le=10000)] | None = None
+    """Stage steady-state requests per second."""
     execution_log_level: LogLevel | None = None
+    """Execution logging level of every method."""
     stage_name: str | None = None
+    """Letters, digits and underscores."""
 
     @field_validator("stage_name")
     @classmethod
@@ -403,14 +452,23 @@ class ThresholdsConfig(_Model):
     """`tap:monitoring.thresholds`: when an alarm fires. Missing fields take the defaults."""
 
     lambda_errors: Annotated[int, Field(ge=1)] | None = None
+    """Lambda errors per period that raise the alarm."""
     lambda_throttles: Annotated[int, Field(ge=1)] | None = None
+    """Lambda throttles per period that raise the alarm."""
     api_5xx_errors: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="api5xxErrors")
+    """API 5XX responses per period that raise the alarm."""
     api_p99_latency_ms: Annotated[int, Field(ge=1, le=29000)] | None = None
+    """API p99 latency (ms) above which the alarm is raised."""
     db_cpu_percent: Annotated[int, Field(ge=1, le=100)] | None = None
+    """Aurora CPU % above which the alarm is raised."""
     db_free_memory_mb: Annotated[int, Field(ge=1)] | None = None
+    """Aurora freeable memory (MB) below which the alarm is raised."""
     db_connections: Annotated[int, Field(ge=1)] | None = None
+    """Aurora connections above which the alarm is raised."""
     replication_latency_seconds: Annotated[int, Field(ge=1)] | None = None
+    """S3 replication latency (s) above which the alarm is raised (prod, primary region)."""
     nat_packet_drops: Annotated[int, Field(ge=1)] | None = None
+    """NAT gateway dropped packets per period that raise the alarm."""
 
 
 class Thresholds(_Model):
@@ -429,7 +487,11 @@ class MonitoringConfig(_Model):
     """`tap:monitoring`."""
 
     alarm_email: str | None = None
+    """An address subscribed to each region's alarm topic (the subscription must be confirmed from
+    the mail).
+    """
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    """Alarm thresholds, below."""
 
     @field_validator("alarm_email")
     @classmethod
@@ -501,23 +563,59 @@ class RawStackConfig(_Model):
     """The `tap:` keys exactly as a stack file may write them."""
 
     environment: Environment
+    """Selects the environment defaults. Defaults to the stack name when it is one of these."""
     environment_suffix: str
+    """Goes into every name and the `EnvironmentSuffix` tag: 1-12 lowercase letters, digits and
+    hyphens. Defaults to the stack name.
+    """
     regions: list[Region] | None = None
+    """Regions to deploy to, a subset of us-east-1, us-west-2 and eu-central-1. A set unlike the
+    environment's warns.
+    """
     primary_region: Region | None = None
+    """Holds IAM, the database writer and the primary bucket; must be one of `regions`. Defaults to
+    the first.
+    """
     networks: dict[Region, NetworkConfig] = Field(default_factory=dict)
+    """Per-region VPC settings, keyed by region (`networks.<region>.cidr` ...). Defaults: 10.<base
+    + region index>.0.0/16 with base 10 (dev), 20 (staging), 30 (prod).
+    """
     allowed_cidrs: list[str] = Field(default_factory=list)
+    """IPv4 CIDRs that may reach the API endpoint group on 443 and, with the bastion on, SSH (then
+    /8 or narrower).
+    """
     enable_bastion_ssh: bool = False
+    """Creates the bastion security group (SSH from `allowedCidrs` only)."""
     log_retention_days: int = 30
+    """Retention of every log group; a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90,
+    120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653).
+    """
     kms_deletion_window_days: Annotated[int, Field(ge=7, le=30)] | None = None
+    """Waiting period before a deleted KMS key is gone."""
     tags: dict[str, str] = Field(default_factory=dict)
+    """Extra tags on every resource; not the reserved keys (Name, Project, Environment,
+    EnvironmentSuffix, ManagedBy, Region, Tier), no `aws:` prefix, at most 43.
+    """
     manage_account_password_policy: bool = False
+    """Manage the account's IAM password policy (CIS values). Account-wide: turn it on in exactly
+    one stack per AWS account.
+    """
     networking_stack_ref: str | None = None
+    """Take each region's network from this stack's `regions` output instead of creating it:
+    `<stack>`, `<project>/<stack>` or `<org>/<project>/<stack>`.
+    """
     allowed_account_ids: list[str] = Field(default_factory=list)
+    """Pin the AWS providers to these 12-digit account ids."""
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    """The data buckets, below."""
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    """Aurora PostgreSQL, below."""
     function: FunctionConfig = Field(default_factory=FunctionConfig)
+    """The API's Lambda function, below."""
     api: ApiConfig = Field(default_factory=ApiConfig)
+    """The REST API, below."""
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    """Alarms and notifications, below."""
 
     @field_validator("environment_suffix")
     @classmethod
@@ -698,7 +796,6 @@ def _field_kinds() -> dict[str, bool]:
 
 def decode_raw(values: Mapping[str, str]) -> dict[str, Any]:
     """Decode Pulumi's string config values: JSON for structured keys, text for string keys.
-
     `values` maps keys without the namespace (`regions`) to the strings the engine passes.
     """
     kinds = _field_kinds()
