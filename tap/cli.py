@@ -52,6 +52,32 @@ def _parser() -> argparse.ArgumentParser:
         help="text: a tree per region and a summary; json: the manifest (default: text)",
     )
     plan.set_defaults(handler=_plan)
+
+    graph = commands.add_parser(
+        "graph",
+        help="draw the stack's components by region (Mermaid, or SVG through Graphviz)",
+    )
+    graph.add_argument("--stack", "-s", default="prod", help="stack name (default: prod)")
+    graph.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
+    graph.add_argument("--output", "-o", help="write to this file instead of stdout")
+    graph.set_defaults(handler=_graph)
+
+    docs = commands.add_parser(
+        "docs",
+        help="regenerate the generated parts of docs/ (config reference, architecture diagram)",
+    )
+    docs.add_argument("--check", action="store_true", help="only report stale docs, exit 1 if any")
+    docs.set_defaults(handler=_docs)
+
+    backend = commands.add_parser(
+        "bootstrap-backend",
+        help="create the S3 state bucket and KMS key for `pulumi login s3://...` (idempotent)",
+    )
+    backend.add_argument("--bucket", required=True, help="state bucket name")
+    backend.add_argument("--region", required=True, help="region of the bucket and key")
+    backend.add_argument("--kms-alias", default=None, help="key alias (alias/...)")
+    backend.add_argument("--endpoint-url", default=None, help="an AWS API emulator's URL")
+    backend.set_defaults(handler=_bootstrap_backend)
     return parser
 
 
@@ -69,6 +95,77 @@ def _plan(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         render_text(result.manifest, sys.stdout)
+    return EXIT_OK
+
+
+def _graph(args: argparse.Namespace) -> int:
+    import shutil  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    from tap.docs import render_dot, render_mermaid  # noqa: PLC0415
+    from tap.plan import PlanError, run_plan  # noqa: PLC0415
+
+    try:
+        manifest = run_plan(args.stack).manifest
+    except PlanError as error:
+        return _fail(str(error))
+    if args.format == "mermaid":
+        text = render_mermaid(manifest) + "\n"
+    else:
+        text = render_dot(manifest) + "\n"
+        if args.format == "svg":
+            dot = shutil.which("dot")
+            if dot is None:
+                return _fail("--format svg needs Graphviz's `dot` on PATH; use mermaid or dot")
+            text = subprocess.run(
+                [dot, "-Tsvg"], input=text, capture_output=True, text=True, check=True
+            ).stdout
+    if args.output:
+        with open(args.output, "w") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from tap.docs import generated_blocks, stale_blocks, write_blocks  # noqa: PLC0415
+    from tap.plan import find_project_dir  # noqa: PLC0415
+
+    project_dir = find_project_dir()
+    blocks = generated_blocks(project_dir)
+    if args.check:
+        stale = stale_blocks(project_dir, blocks)
+        for name in stale:
+            print(f"stale: {name} (run `tap docs`)", file=sys.stderr)
+        return 1 if stale else EXIT_OK
+    for path in write_blocks(project_dir, blocks):
+        print(f"updated {path}")
+    return EXIT_OK
+
+
+def _bootstrap_backend(args: argparse.Namespace) -> int:
+    from tap.aws import client_factory, describe_aws_error  # noqa: PLC0415
+    from tap.backend import DEFAULT_KEY_ALIAS, bootstrap_backend  # noqa: PLC0415
+
+    alias = args.kms_alias or DEFAULT_KEY_ALIAS
+    if not alias.startswith("alias/") or alias.startswith("alias/aws/"):
+        return _fail(f"--kms-alias {alias!r} must start with alias/ (and not alias/aws/)")
+    try:
+        report = bootstrap_backend(
+            args.bucket, args.region, client_factory(args.region, args.endpoint_url), alias
+        )
+    except Exception as error:
+        message = describe_aws_error(error)
+        if message is None:
+            raise
+        return _fail(message)
+    for what in report.changes:
+        print(f"created or fixed: {what}")
+    for what in report.unchanged:
+        print(f"already right:    {what}")
+    print(f"\npulumi login '{report.login_url}'")
+    print(f"pulumi stack init <stack> --secrets-provider '{report.secrets_provider}'")
     return EXIT_OK
 
 
