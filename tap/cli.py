@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="only report stale docs, exit 1 if any")
     docs.set_defaults(handler=_docs)
 
+    policy_config = commands.add_parser(
+        "policy-config",
+        help="print the --policy-pack-config JSON for a stack (its environment)",
+    )
+    policy_config.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
+    policy_config.set_defaults(handler=_policy_config)
+
     backend = commands.add_parser(
         "bootstrap-backend",
         help="create the S3 state bucket and KMS key for `pulumi login s3://...` (idempotent)",
@@ -95,6 +102,12 @@ def _plan(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         render_text(result.manifest, sys.stdout)
+    mandatory = result.mandatory_violations
+    if mandatory:
+        return _fail(
+            f"{len(mandatory)} mandatory policy violation(s) in stack {args.stack}; "
+            "see the manifest's `policy` field or the text output"
+        )
     return EXIT_OK
 
 
@@ -169,6 +182,19 @@ def _bootstrap_backend(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _policy_config(args: argparse.Namespace) -> int:
+    from tap.plan import PlanError, find_project_dir, load_stack_file  # noqa: PLC0415
+    from tap.policy.pack import pack_config  # noqa: PLC0415
+
+    try:
+        config = load_stack_file(find_project_dir(), args.stack).parse().config
+    except PlanError as error:
+        return _fail(str(error))
+    json.dump(pack_config(config.environment), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
 def _fail(message: str) -> int:
     print(f"tap: error: {message}", file=sys.stderr)
     return EXIT_USER_ERROR
@@ -224,6 +250,8 @@ def render_text(manifest: dict[str, Any], out: TextIO) -> None:
         for root in roots:
             _write_tree(root, children, out, depth=1, section=section)
 
+    out.write("\n")
+    render_policy(manifest.get("policy", []), out)
     out.write("\n" + summary_line(resources) + "\n")
 
 
@@ -245,6 +273,24 @@ def _write_tree(
     out.write(f"{'  ' * depth}{resource['type']}  {resource['name']}{suffix}\n")
     for child in children.get(resource["urn"], []):
         _write_tree(child, children, out, depth + 1, section)
+
+
+def render_policy(violations: list[dict[str, str]], out: TextIO) -> None:
+    """Violations grouped by severity, mandatory first."""
+    if not violations:
+        out.write("Policy: no violations\n")
+        return
+    for enforcement in ("mandatory", "advisory"):
+        group = [v for v in violations if v["enforcement"] == enforcement]
+        if not group:
+            continue
+        out.write(f"\nPolicy, {enforcement} ({len(group)}):\n")
+        for violation in group:
+            resource = violation["urn"].rsplit("::", 1)[-1]
+            out.write(
+                f"  [{violation['control']}] {violation['rule']}: {resource}: "
+                f"{violation['message']}\n"
+            )
 
 
 def summary_line(resources: list[dict[str, Any]]) -> str:

@@ -75,12 +75,14 @@ class EnvironmentDefaults:
     kms_deletion_window_days: int
     # Second octet of the default VPC CIDRs: 10.<base + region index>.0.0/16.
     cidr_base: int
+    # prod keeps a year, the minimum FSBP CloudWatch.16 (and tap's policy pack) accept there.
+    log_retention_days: int
 
 
 ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
-    "dev": EnvironmentDefaults(("us-east-1", "us-west-2"), 2, "single", 7, 10),
-    "staging": EnvironmentDefaults(SUPPORTED_REGIONS, 2, "single", 14, 20),
-    "prod": EnvironmentDefaults(SUPPORTED_REGIONS, 3, "perAz", 30, 30),
+    "dev": EnvironmentDefaults(("us-east-1", "us-west-2"), 2, "single", 7, 10, 30),
+    "staging": EnvironmentDefaults(SUPPORTED_REGIONS, 2, "single", 14, 20, 30),
+    "prod": EnvironmentDefaults(SUPPORTED_REGIONS, 3, "perAz", 30, 30, 365),
 }
 
 
@@ -586,7 +588,7 @@ class RawStackConfig(_Model):
     """
     enable_bastion_ssh: bool = False
     """Creates the bastion security group (SSH from `allowedCidrs` only)."""
-    log_retention_days: int = 30
+    log_retention_days: int | None = None
     """Retention of every log group; a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90,
     120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653).
     """
@@ -646,8 +648,8 @@ class RawStackConfig(_Model):
 
     @field_validator("log_retention_days")
     @classmethod
-    def _cloudwatch_retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
+    def _cloudwatch_retention(cls, value: int | None) -> int | None:
+        if value is not None and value not in LOG_RETENTION_DAYS:
             raise ValueError(
                 f"{value} is not a retention CloudWatch Logs accepts; use one of "
                 + ", ".join(map(str, LOG_RETENTION_DAYS))
@@ -893,7 +895,7 @@ def _resolve(raw: RawStackConfig, stack: str) -> ParsedConfig:
         networks=tuple(networks),
         allowed_cidrs=tuple(raw.allowed_cidrs),
         enable_bastion_ssh=raw.enable_bastion_ssh,
-        log_retention_days=raw.log_retention_days,
+        log_retention_days=raw.log_retention_days or defaults.log_retention_days,
         kms_deletion_window_days=raw.kms_deletion_window_days or defaults.kms_deletion_window_days,
         tags=dict(raw.tags),
         manage_account_password_policy=raw.manage_account_password_policy,

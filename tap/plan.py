@@ -18,7 +18,7 @@ import runpy
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from tap.config import NAMESPACE, ConfigError, ParsedConfig, decode_raw, parse
+from tap.policy.rules import PolicyConfig, evaluate, from_manifest
 
 PROJECT = "tap"
 PROGRAM_MODULE = "tap.__main__"
@@ -516,6 +517,10 @@ class PlanResult:
     manifest: dict[str, Any]
     warnings: tuple[str, ...]
 
+    @property
+    def mandatory_violations(self) -> list[dict[str, str]]:
+        return [v for v in self.manifest["policy"] if v["enforcement"] == "mandatory"]
+
 
 def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
     """Validate the stack's config, run the program under mocks, and build the manifest."""
@@ -537,6 +542,9 @@ def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
     )
     refuse_duplicates(recording)
     manifest = build_manifest(stack, recording.registrations, outputs)
+    violations = evaluate(from_manifest(manifest), PolicyConfig(parsed.config.environment))
+    # Added last, so the manifest's original fields keep their order and meaning.
+    manifest["policy"] = [asdict(v) for v in violations]
     return PlanResult(manifest, parsed.warnings)
 
 

@@ -265,3 +265,51 @@ def test_the_program_refuses_bad_config_before_registering_anything() -> None:
     assert isinstance(error, PlanError)
     assert str(error).startswith("tap:logRetentionDays 31 is not a retention")
     assert registered == []
+
+
+PROD_WITH_SHORT_LOGS = """config:
+  tap:environment: prod
+  tap:logRetentionDays: 30
+"""
+
+
+def test_a_mandatory_policy_violation_fails_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(write_project(tmp_path, "prod", PROD_WITH_SHORT_LOGS))
+    assert main(["plan", "--stack", "prod", "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    manifest = json.loads(captured.out)
+    violations = manifest["policy"]
+    assert violations
+    mandatory = [v for v in violations if v["enforcement"] == "mandatory"]
+    assert {v["rule"] for v in mandatory} == {"cloudwatch-log-group-retention"}
+    assert set(mandatory[0]) == {"rule", "control", "urn", "message", "enforcement"}
+    assert mandatory[0]["control"] == "CloudWatch.16"
+    assert captured.err.startswith(
+        f"tap: error: {len(mandatory)} mandatory policy violation(s) in stack prod"
+    )
+
+
+def test_the_text_plan_lists_violations_by_severity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(write_project(tmp_path, "prod", PROD_WITH_SHORT_LOGS))
+    assert main(["plan", "--stack", "prod"]) == 2
+    out = capsys.readouterr().out
+    mandatory, advisory = out.split("\nPolicy, mandatory (", 1)[1].split("\nPolicy, advisory (")
+    assert "[CloudWatch.16] cloudwatch-log-group-retention: " in mandatory
+    # This stack file leaves the account password policy off: prod should own it.
+    assert "iam-password-policy-managed-in-prod" in advisory
+    assert "cloudwatch-log-group-retention" not in advisory
+    assert out.splitlines()[-1].startswith("Summary: ")
+
+
+def test_policy_config_for_the_pack(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(PROJECT_DIR)
+    assert main(["policy-config", "--stack", "prod"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["rds-deletion-protection-in-prod"] == {"environment": "prod"}
+    assert all(value == {"environment": "prod"} for value in config.values())

@@ -179,7 +179,9 @@ def test_outputs_per_region(planned: Planned) -> None:
 
 def test_manifest_follows_the_contract(planned: Planned) -> None:
     manifest = json.loads(json.dumps(planned.manifest))
-    assert list(manifest) == ["project", "stack", "resources", "outputs"]
+    # The contract's fields first and unchanged; `policy` was added after them.
+    assert list(manifest) == ["project", "stack", "resources", "outputs", "policy"]
+    assert manifest["policy"] == []
     assert manifest["project"] == "tap"
     assert manifest["stack"] == planned.stack
     keys = [
