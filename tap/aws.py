@@ -8,17 +8,23 @@ from typing import Any
 # boto3 ships no type stubs; clients are Any.
 ClientFactory = Callable[[str], Any]
 
-REFUSED_CREDENTIALS = frozenset(
+# The credentials themselves were refused or lack permission: the user must act, so callers
+# stop with this message rather than report it as a finding about one resource.
+REFUSED = frozenset(
     {
         "InvalidClientTokenId",
         "UnrecognizedClientException",
+        "InvalidAccessKeyId",
         "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "AuthFailure",
         "ExpiredToken",
         "ExpiredTokenException",
-        "InvalidAccessKeyId",
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
     }
 )
-DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 
 
 def client_factory(region: str, endpoint_url: str | None = None) -> ClientFactory:
@@ -33,24 +39,30 @@ def client_factory(region: str, endpoint_url: str | None = None) -> ClientFactor
     return client
 
 
-def describe_aws_error(error: BaseException) -> str | None:
+def error_code(error: Any) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def describe_aws_error(error: BaseException, endpoint_url: str | None = None) -> str | None:
     """One line for the AWS failures a user can fix; None for anything else (a bug)."""
     from botocore import exceptions  # type: ignore[import-untyped]  # noqa: PLC0415
 
     if isinstance(error, exceptions.NoCredentialsError | exceptions.PartialCredentialsError):
         return (
-            "no AWS credentials found: set AWS_PROFILE (after `aws sso login`) or the "
-            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY variables"
+            f"no usable AWS credentials ({error}); set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY"
+        )
+    if isinstance(error, exceptions.ClientError):
+        message = error.response.get("Error", {}).get("Message", "")
+        return (
+            f"AWS refused the request ({error_code(error)}: {message}); check that the "
+            "credentials are valid, not expired, and allowed to make this call"
         )
     if isinstance(error, exceptions.EndpointConnectionError):
-        return f"cannot reach the AWS endpoint {error.kwargs.get('endpoint_url', '')}".rstrip()
-    if isinstance(error, exceptions.ClientError):
-        code = error.response.get("Error", {}).get("Code", "")
-        operation = getattr(error, "operation_name", "the call")
-        if code in REFUSED_CREDENTIALS:
-            return f"AWS refused the credentials ({code}) on {operation}; log in again"
-        if code in DENIED:
-            return f"access denied on {operation}: the role needs that permission ({code})"
-        message = error.response.get("Error", {}).get("Message", "")
-        return f"AWS error on {operation}: {code} {message}".rstrip()
+        endpoint = endpoint_url or error.kwargs.get("endpoint_url")
+        return f"cannot reach the AWS endpoint {endpoint}; check --endpoint-url and the network"
+    if isinstance(error, exceptions.ConnectionError):
+        return f"cannot reach AWS: {error}"
+    if isinstance(error, exceptions.BotoCoreError):
+        return f"AWS SDK error: {error}"
     return None

@@ -69,6 +69,26 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="only report stale docs, exit 1 if any")
     docs.set_defaults(handler=_docs)
 
+    verify = commands.add_parser(
+        "verify",
+        help="check the deployed resources against the program (conformance and drift)",
+        description="Read the stack outputs (`pulumi stack output --json`) and check the live "
+        "resources with boto3 in every region. Exit 1 on any failure or drift.",
+    )
+    verify.add_argument("--stack", "-s", required=True, help="stack name")
+    verify.add_argument(
+        "--outputs", help="the outputs JSON file (`pulumi stack output --json`), or - for stdin"
+    )
+    verify.add_argument("--endpoint-url", default=None, help="an AWS API emulator's URL")
+    verify.add_argument(
+        "--region",
+        action="append",
+        default=None,
+        help="check only this region (repeatable; default: every region of the stack)",
+    )
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.set_defaults(handler=_verify)
+
     policy_config = commands.add_parser(
         "policy-config",
         help="print the --policy-pack-config JSON for a stack (its environment)",
@@ -180,6 +200,20 @@ def _bootstrap_backend(args: argparse.Namespace) -> int:
     print(f"\npulumi login '{report.login_url}'")
     print(f"pulumi stack init <stack> --secrets-provider '{report.secrets_provider}'")
     return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from tap.verify import run_verify  # noqa: PLC0415 - boto3 loads only for this command
+
+    return run_verify(
+        args.stack,
+        args.outputs,
+        args.endpoint_url,
+        args.region,
+        args.format,
+        sys.stdout,
+        sys.stderr,
+    )
 
 
 def _policy_config(args: argparse.Namespace) -> int:

@@ -77,7 +77,7 @@ def test_bootstrap_backend_without_credentials(
     )
     assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith("tap: error: no AWS credentials found")
+    assert err.startswith("tap: error: no usable AWS credentials")
     assert "Traceback" not in err
 
 
