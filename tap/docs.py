@@ -304,11 +304,90 @@ def generated_blocks(project_dir: Path) -> list[GeneratedBlock]:
     """Every generated block in docs/, with how to render it."""
     from tap.plan import run_plan  # noqa: PLC0415 - the diagram needs the full program
 
+    manifests: dict[str, Mapping[str, Any]] = {}
+
+    def prod_manifest() -> Mapping[str, Any]:
+        if "prod" not in manifests:
+            manifests["prod"] = run_plan("prod", project_dir).manifest
+        return manifests["prod"]
+
     def architecture() -> str:
-        manifest = run_plan("prod", project_dir).manifest
-        return "```mermaid\n" + render_mermaid(manifest) + "\n```"
+        return "```mermaid\n" + render_mermaid(prod_manifest()) + "\n```"
 
     return [
         GeneratedBlock("docs/configuration.md", "config-reference", render_config_reference),
         GeneratedBlock("docs/architecture.md", "architecture-diagram", architecture),
+        GeneratedBlock(
+            "docs/security.md", "control-mapping", lambda: render_security_mapping(prod_manifest())
+        ),
     ]
+
+
+# --- the security control mapping ---------------------------------------------------------------
+
+# Where the stack rules' subject is built (resource rules find theirs from the manifest).
+STACK_RULE_HOMES = {
+    "s3-": ("tap:storage:SecureBucket",),
+    "rds-": ("tap:database:AuroraPostgres", "tap:database:MasterCredentials"),
+    "vpc-": ("tap:network:Network",),
+    "apigateway-": ("tap:api:RegionalApi",),
+    "iam-password-policy": ("tap:security:AccountPasswordPolicy",),
+}
+
+
+def component_module(type_token: str) -> str:
+    """`tap:storage:SecureBucket` -> `tap/components/storage.py` (the stack's own -> stack.py)."""
+    module = type_token.split(":")[1]
+    return "tap/stack.py" if module == "stack" else f"tap/components/{module}.py"
+
+
+def implementing_components(manifest: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Resource type -> the component types that create resources of that type."""
+    by_urn = {r["urn"]: r for r in manifest["resources"]}
+    owners: dict[str, set[str]] = defaultdict(set)
+    for resource in manifest["resources"]:
+        parent = by_urn.get(resource["parent"] or "")
+        if resource["custom"] and parent is not None and parent["type"].startswith("tap:"):
+            owners[resource["type"]].add(parent["type"])
+    return owners
+
+
+def render_security_mapping(manifest: Mapping[str, Any]) -> str:
+    from tap.policy.rules import RULES  # noqa: PLC0415
+    from tap.verify import CONTROLS  # noqa: PLC0415
+
+    owners = implementing_components(manifest)
+    header = ["Control", "Policy rule", "Enforcement", "Implemented by", "tap verify", "Checks"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join("---" for _ in header) + " |",
+    ]
+    for rule in sorted(RULES, key=lambda r: (_control_sort_key(r.control), r.name)):
+        if rule.resource_types:
+            components = set().union(*(owners.get(t, set()) for t in rule.resource_types))
+        else:
+            components = next(
+                (
+                    set(homes)
+                    for prefix, homes in STACK_RULE_HOMES.items()
+                    if rule.name.startswith(prefix)
+                ),
+                set(),
+            )
+        implemented = (
+            "<br/>".join(f"`{_short_type(c)}` ({component_module(c)})" for c in sorted(components))
+            or "not used by the shipped stacks"
+        )
+        check = CONTROLS.get(rule.control)
+        verified = f"`{check.check}`" if check else ""
+        description = " ".join(rule.description.split()).replace("|", "\\|")
+        lines.append(
+            f"| {rule.control} | `{rule.name}` | {rule.enforcement} | {implemented} | "
+            f"{verified} | {description} |"
+        )
+    return "\n".join(lines)
+
+
+def _control_sort_key(control: str) -> tuple[str, int]:
+    family, _, number = control.rpartition(".")
+    return (family or control, int(number) if number.isdigit() else 0)

@@ -101,3 +101,22 @@ def test_the_dot_graph_renders(plans: dict[str, Planned]) -> None:
         [dot, "-Tsvg"], input=dot_source, capture_output=True, text=True, check=True
     )
     assert "<svg" in svg.stdout
+
+
+def test_the_security_mapping_is_current_and_covers_every_rule(plans: dict[str, Planned]) -> None:
+    from tap.docs import render_security_mapping  # noqa: PLC0415
+    from tap.policy.rules import RULES  # noqa: PLC0415
+
+    expected = render_security_mapping(plans["prod"].manifest)
+    text = (PROJECT_DIR / "docs" / "security.md").read_text()
+    assert _block(text, "control-mapping").strip() == expected, "docs/security.md is stale"
+    rows = expected.splitlines()[2:]
+    assert len(rows) == len(RULES)
+    for rule in RULES:
+        assert f"`{rule.name}`" in expected
+
+
+def test_the_readme_links_every_doc() -> None:
+    readme = (PROJECT_DIR / "README.md").read_text()
+    for doc in sorted((PROJECT_DIR / "docs").glob("*.md")):
+        assert f"docs/{doc.name}" in readme, f"README does not link docs/{doc.name}"
