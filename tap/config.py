@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from tap import aurora
+from tap.baseline import PROD_MIN_BACKUP_RETENTION_DAYS, PROD_MIN_LOG_RETENTION_DAYS
 
 NAMESPACE = "tap"
 _SettingsT = TypeVar("_SettingsT", bound=BaseModel)
@@ -82,7 +83,7 @@ class EnvironmentDefaults:
 ENVIRONMENT_DEFAULTS: dict[str, EnvironmentDefaults] = {
     "dev": EnvironmentDefaults(("us-east-1", "us-west-2"), 2, "single", 7, 10, 30),
     "staging": EnvironmentDefaults(SUPPORTED_REGIONS, 2, "single", 14, 20, 30),
-    "prod": EnvironmentDefaults(SUPPORTED_REGIONS, 3, "perAz", 30, 30, 365),
+    "prod": EnvironmentDefaults(SUPPORTED_REGIONS, 3, "perAz", 30, 30, PROD_MIN_LOG_RETENTION_DAYS),
 }
 
 
@@ -343,7 +344,6 @@ DATABASE_DEFAULTS: dict[str, DatabaseSettings] = {
         }
     ),
 }
-PROD_MIN_BACKUP_RETENTION_DAYS = 7
 
 _DEV_STORAGE = StorageSettings(
     noncurrent_version_expiration_days=7,

@@ -37,6 +37,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 
 from tap.aws import REFUSED, describe_aws_error, error_code
+from tap.baseline import PASSWORD_MAX_AGE_DAYS, PASSWORD_MIN_LENGTH, PASSWORD_REUSE_PREVENTION
 from tap.config import ConfigError, StackConfig
 
 Status = Literal["pass", "fail", "drift"]
@@ -669,9 +670,6 @@ def _check_alarms(ctx: _Context, region: str) -> list[CheckResult]:
 
 
 # CIS AWS Foundations 1.8-1.9 / FSBP IAM.7 (tap.components.security.AccountPasswordPolicyArgs).
-MIN_PASSWORD_LENGTH = 14
-MAX_PASSWORD_AGE_DAYS = 90
-MIN_PASSWORD_REUSE_PREVENTION = 24
 _CHARACTER_CLASSES = {
     "RequireUppercaseCharacters": "upper",
     "RequireLowercaseCharacters": "lower",
@@ -691,10 +689,10 @@ def describe_password_policy(policy: Mapping[str, Any]) -> tuple[str, bool]:
         f"max age {max_age or 'never'}, reuse {reuse}"
     )
     ok = (
-        length >= MIN_PASSWORD_LENGTH
+        length >= PASSWORD_MIN_LENGTH
         and len(classes) == len(_CHARACTER_CLASSES)
-        and 0 < max_age <= MAX_PASSWORD_AGE_DAYS
-        and reuse >= MIN_PASSWORD_REUSE_PREVENTION
+        and 0 < max_age <= PASSWORD_MAX_AGE_DAYS
+        and reuse >= PASSWORD_REUSE_PREVENTION
     )
     return text, ok
 
@@ -702,8 +700,8 @@ def describe_password_policy(policy: Mapping[str, Any]) -> tuple[str, bool]:
 def _check_password_policy(ctx: _Context) -> list[CheckResult]:
     resource = "account password policy"
     expected = (
-        f"length >= {MIN_PASSWORD_LENGTH}, classes upper+lower+numbers+symbols, "
-        f"max age <= {MAX_PASSWORD_AGE_DAYS}, reuse >= {MIN_PASSWORD_REUSE_PREVENTION}"
+        f"length >= {PASSWORD_MIN_LENGTH}, classes upper+lower+numbers+symbols, "
+        f"max age <= {PASSWORD_MAX_AGE_DAYS}, reuse >= {PASSWORD_REUSE_PREVENTION}"
     )
     iam = ctx.client("iam", ctx.primary_region)
     read = _read(iam.get_account_password_policy)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from tap.baseline import PASSWORD_MAX_AGE_DAYS, PASSWORD_MIN_LENGTH, PASSWORD_REUSE_PREVENTION
 from tap.naming import Labels
 
 HTTPS = 443
@@ -204,9 +205,9 @@ class SecurityGroups(pulumi.ComponentResource):
 class AccountPasswordPolicyArgs:
     """CIS AWS Foundations 1.8-1.9 / FSBP IAM.7 values. The defaults are the floor."""
 
-    minimum_length: int = 14
-    max_age_days: int = 90
-    reuse_prevention: int = 24
+    minimum_length: int = PASSWORD_MIN_LENGTH
+    max_age_days: int = PASSWORD_MAX_AGE_DAYS
+    reuse_prevention: int = PASSWORD_REUSE_PREVENTION
 
 
 class AccountPasswordPolicy(pulumi.ComponentResource):
@@ -222,7 +223,11 @@ class AccountPasswordPolicy(pulumi.ComponentResource):
     ) -> None:
         super().__init__("tap:security:AccountPasswordPolicy", name, None, opts)
         args = args or AccountPasswordPolicyArgs()
-        if args.minimum_length < 14 or args.reuse_prevention < 24 or args.max_age_days > 90:
+        if (
+            args.minimum_length < PASSWORD_MIN_LENGTH
+            or args.reuse_prevention < PASSWORD_REUSE_PREVENTION
+            or args.max_age_days > PASSWORD_MAX_AGE_DAYS
+        ):
             raise ValueError(
                 "the password policy may only be stricter than CIS: length >= 14, "
                 "reuse prevention >= 24, max age <= 90 days"

@@ -16,6 +16,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+from tap.baseline import (
+    PASSWORD_MAX_AGE_DAYS,
+    PASSWORD_MIN_LENGTH,
+    PASSWORD_REUSE_PREVENTION,
+    PROD_MIN_BACKUP_RETENTION_DAYS,
+    PROD_MIN_LOG_RETENTION_DAYS,
+)
+
 UNKNOWN = "<unknown>"
 SECRET = "<secret>"
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -718,7 +726,7 @@ def _rds_backup_retention(r: PolicyResource, config: PolicyConfig) -> Iterator[s
         return
     default = 1.0 if r.type == RDS_CLUSTER else 0.0  # what AWS applies when it is absent
     days = default if raw is None else _number(raw)
-    minimum = 7 if config.is_prod else 1
+    minimum = PROD_MIN_BACKUP_RETENTION_DAYS if config.is_prod else 1
     if days is None or days < minimum:
         yield (
             f"{r.name} keeps backups {raw if raw is not None else int(default)} day(s); "
@@ -1126,8 +1134,8 @@ def _log_retention(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
     days = _number(raw)
     if not days:
         yield f"{r.name} keeps logs forever; set retentionInDays"
-    elif config.is_prod and days < 365:
-        yield f"{r.name} keeps logs {raw} days; prod needs at least 365"
+    elif config.is_prod and days < PROD_MIN_LOG_RETENTION_DAYS:
+        yield f"{r.name} keeps logs {raw} days; prod needs at least {PROD_MIN_LOG_RETENTION_DAYS}"
 
 
 @_resource_rule(
@@ -1176,8 +1184,8 @@ def _alarm_enabled(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
 def _password_length(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
     raw = r.props.get("minimumPasswordLength")
     length = _number(raw)
-    if not is_opaque(raw) and (length is None or length < 14):
-        yield f"{r.name} allows passwords shorter than 14 characters ({raw})"
+    if not is_opaque(raw) and (length is None or length < PASSWORD_MIN_LENGTH):
+        yield f"{r.name} allows passwords shorter than {PASSWORD_MIN_LENGTH} characters ({raw})"
 
 
 @_resource_rule(
@@ -1207,9 +1215,12 @@ def _password_complexity(r: PolicyResource, config: PolicyConfig) -> Iterator[st
 def _password_age(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
     raw = r.props.get("maxPasswordAge")
     age = _number(raw)
-    if not is_opaque(raw) and (not age or age > 90):
+    if not is_opaque(raw) and (not age or age > PASSWORD_MAX_AGE_DAYS):
         lifetime = f"{raw} days" if age else "forever"
-        yield f"{r.name} lets passwords live {lifetime}; they must expire within 90 days"
+        yield (
+            f"{r.name} lets passwords live {lifetime}; they must expire within "
+            f"{PASSWORD_MAX_AGE_DAYS} days"
+        )
 
 
 @_resource_rule(
@@ -1221,8 +1232,11 @@ def _password_age(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
 def _password_reuse(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
     raw = r.props.get("passwordReusePrevention")
     count = _number(raw)
-    if not is_opaque(raw) and (count is None or count < 24):
-        yield f"{r.name} remembers {raw or 0} passwords; it must prevent reuse of the last 24"
+    if not is_opaque(raw) and (count is None or count < PASSWORD_REUSE_PREVENTION):
+        yield (
+            f"{r.name} remembers {raw or 0} passwords; it must prevent reuse of the last "
+            f"{PASSWORD_REUSE_PREVENTION}"
+        )
 
 
 @_stack_rule(

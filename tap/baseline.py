@@ -1,0 +1,17 @@
+"""The security floors tap holds itself to (pure), in one place.
+
+The components build to them, the policy pack enforces them before a deploy, and tap verify
+checks them afterwards, so the three can never disagree on a number.
+"""
+
+from __future__ import annotations
+
+# CIS AWS Foundations 1.8-1.9, FSBP IAM.7/15/16/17: the account password policy.
+PASSWORD_MIN_LENGTH = 14
+PASSWORD_MAX_AGE_DAYS = 90
+PASSWORD_REUSE_PREVENTION = 24
+
+# FSBP CloudWatch.16 asks a year of logs; tap asks it of prod.
+PROD_MIN_LOG_RETENTION_DAYS = 365
+# Aurora backups in prod (FSBP RDS.11/RDS.50 default to 7 days).
+PROD_MIN_BACKUP_RETENTION_DAYS = 7
