@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tap.components.policies import document, tls_only_statements
+
 DEFAULT_KEY_ALIAS = "alias/tap-pulumi-state"
 
 # boto3 has no type stubs here: clients are Any.
@@ -154,20 +156,8 @@ def _ensure_bucket(
 
 
 def tls_only_policy(bucket: str) -> dict[str, Any]:
-    arn = f"arn:aws:s3:::{bucket}"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [arn, f"{arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
+    """The same TLS-only statements the stack's own buckets carry."""
+    return document(*tls_only_statements(f"arn:aws:s3:::{bucket}"))
 
 
 def _converge(

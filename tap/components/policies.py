@@ -107,3 +107,30 @@ def flow_log_delivery(log_group_arn: str) -> str:
             }
         )
     )
+
+
+# S3 refuses requests below this TLS version once the bucket policy says so (FSBP S3.5).
+MIN_TLS_VERSION = 1.2
+
+
+def tls_only_statements(arn: str) -> list[dict[str, Any]]:
+    """Deny plain HTTP and TLS < 1.2 for everyone (FSBP S3.5), on the bucket and its objects."""
+    resources = [arn, f"{arn}/*"]
+    return [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": MIN_TLS_VERSION}},
+        },
+    ]

@@ -20,13 +20,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from tap.components.policies import document, render, service_assume_role
+from tap.components.policies import (
+    document,
+    render,
+    service_assume_role,
+    tls_only_statements,
+)
 from tap.components.roles import service_role
 from tap.naming import Labels, region_code
 
 # Server access logs land under this prefix; the log-delivery grant covers nothing else.
 LOG_PREFIX = "access-logs/"
-MIN_TLS_VERSION = 1.2
 REPLICATION_TIME_MINUTES = 15  # S3 RTC's SLA is fixed at 15 minutes
 ACCOUNT_ID_LENGTH = 12
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
@@ -48,29 +52,6 @@ def bucket_physical_name(base: str, account_id: str) -> str:
 
 def bucket_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:s3:::{name}"
-
-
-def tls_only_statements(arn: str) -> list[dict[str, Any]]:
-    """Deny plain HTTP and TLS < 1.2 for everyone (FSBP S3.5), on the bucket and its objects."""
-    resources = [arn, f"{arn}/*"]
-    return [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyOutdatedTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": MIN_TLS_VERSION}},
-        },
-    ]
 
 
 def log_delivery_statement(

@@ -28,6 +28,7 @@ import pytest
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
+from tap.backend import tls_only_policy
 from tap.verify import CheckResult, run_verify
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -353,25 +354,8 @@ def secure_bucket(s3: Any, region: str, bucket: str, encryption: dict[str, str])
             "RestrictPublicBuckets": True,
         },
     )
-    arn = f"arn:aws:s3:::{bucket}"
-    s3.put_bucket_policy(
-        Bucket=bucket,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [arn, f"{arn}/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ],
-            }
-        ),
-    )
+    # The statements the stack's own buckets carry.
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(tls_only_policy(bucket)))
 
 
 def put_alarm(cloudwatch: Any, name: str, actions: list[str]) -> None:
