@@ -474,7 +474,7 @@ class TapStack(pulumi.ComponentResource):
         tiers = {}
         for region, deployment in self.regions.items():
             is_primary = region == config.primary_region
-            bucket = self.storage.primary if is_primary else self.storage.replicas[region]
+            bucket = self.storage.buckets[region]
             cluster = self._clusters.get(region)
             tiers[region] = ApiTier(
                 deployment.labels.name("api-tier"),
@@ -521,7 +521,7 @@ class TapStack(pulumi.ComponentResource):
 
     def _storage_outputs(self, region: str) -> dict[str, Any]:
         is_primary = region == self._primary_region
-        bucket = self.storage.primary if is_primary else self.storage.replicas[region]
+        bucket = self.storage.buckets[region]
         return {
             "role": "primary" if is_primary else "replica",
             "bucketName": bucket.bucket_name,

@@ -376,6 +376,8 @@ class ReplicatedStorageArgs:
 class ReplicatedStorage(pulumi.ComponentResource):
     primary: SecureBucket
     replicas: dict[str, SecureBucket]
+    # Every region's bucket: the primary's and the replicas.
+    buckets: dict[str, SecureBucket]
     replication_role: aws.iam.Role | None
     replication: aws.s3.BucketReplicationConfig | None
     bucket_names: dict[str, pulumi.Output[str]]
@@ -393,9 +395,9 @@ class ReplicatedStorage(pulumi.ComponentResource):
             spec.region: self._secure_bucket(spec, f"{args.purpose}-replica")
             for spec in args.replicas
         }
-        every = {args.primary.region: self.primary, **self.replicas}
-        self.bucket_names = {region: b.bucket_name for region, b in every.items()}
-        self.bucket_arns = {region: b.bucket_arn for region, b in every.items()}
+        self.buckets = {args.primary.region: self.primary, **self.replicas}
+        self.bucket_names = {region: b.bucket_name for region, b in self.buckets.items()}
+        self.bucket_arns = {region: b.bucket_arn for region, b in self.buckets.items()}
 
         self.replication_role = None
         self.replication = None
