@@ -95,6 +95,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "NONE"),
     Route("POST", "/records", "AWS_IAM"),
     Route("GET", "/records/{id}", "AWS_IAM", (("method.request.path.id", True),)),
+    # Catch-alls, so a wrong method or an unknown path reaches the handler's JSON 405/404
+    # instead of API Gateway's bare 403 "Missing Authentication Token".
+    Route("ANY", "/records", "AWS_IAM"),
+    Route("ANY", "/records/{id}", "AWS_IAM", (("method.request.path.id", True),)),
     Route("ANY", "/{proxy+}", "AWS_IAM", (("method.request.path.proxy", True),)),
 )
 

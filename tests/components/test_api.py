@@ -139,6 +139,8 @@ EXPECTED_AUTHORIZATION = {
     ("GET", "/health"): "NONE",
     ("POST", "/records"): "AWS_IAM",
     ("GET", "/records/{id}"): "AWS_IAM",
+    ("ANY", "/records"): "AWS_IAM",
+    ("ANY", "/records/{id}"): "AWS_IAM",
     ("ANY", "/{proxy+}"): "AWS_IAM",
 }
 
@@ -303,6 +305,7 @@ def test_path_parameters_are_declared() -> None:
     }
     assert parameters[("GET", "/records/{id}")] == {"method.request.path.id": True}
     assert parameters[("ANY", "/{proxy+}")] == {"method.request.path.proxy": True}
+    assert parameters[("ANY", "/records/{id}")] == {"method.request.path.id": True}
     assert parameters[("GET", "/health")] is None
     assert parameters[("POST", "/records")] is None
 
@@ -527,7 +530,9 @@ def test_the_function_may_be_invoked_by_this_api_only() -> None:
 def test_everything_is_named_tagged_and_in_the_region() -> None:
     # The component and its children (the role is global, tested above).
     resources = [r for r in build() if "tap:api:RegionalApi" in r["urn"]]
-    assert len(resources) == 21
+    # The component, 4 resources, 6 methods with 6 integrations, and 8 more (account, API,
+    # deployment, stage, 2 log groups, method settings, permission).
+    assert len(resources) == 25
     assert {r["type"] for r in resources} >= {
         REST_API,
         STAGE,
