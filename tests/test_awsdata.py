@@ -1,0 +1,33 @@
+"""AWS's published data, as tap reads it from cfn-lint's package."""
+
+from __future__ import annotations
+
+from tap import awsdata
+
+
+def test_retired_aurora_minors_are_not_offered() -> None:
+    offered = awsdata.aurora_postgresql_versions()
+    # RDS data marks 16.1-16.6 deprecated for new clusters (the version tap once pinned).
+    assert "16.6" in awsdata.deprecated_aurora_postgresql_versions()
+    assert "16.6" not in offered
+    assert {"16.8", "17.4"} <= set(offered)
+
+
+def test_versions_are_numbered_releases_in_order() -> None:
+    offered = awsdata.aurora_postgresql_versions()
+    assert all("-" not in v and v.count(".") == 1 for v in offered)
+    assert list(offered) == sorted(offered, key=awsdata.version_key)
+    assert awsdata.version_key("16.10") > awsdata.version_key("16.9")
+
+
+def test_instance_classes_are_per_region() -> None:
+    classes = awsdata.aurora_postgresql_instance_classes("us-east-1")
+    assert {"db.serverless", "db.r6g.large"} <= classes
+    assert "db.r6g.3xlarge" not in classes
+    assert "db.m5.large" not in classes  # orderable for RDS PostgreSQL, not for Aurora
+
+
+def test_log_retention_comes_from_the_cloudformation_schema() -> None:
+    assert awsdata.log_retention_days()[:3] == (1, 3, 5)
+    assert 365 in awsdata.log_retention_days()
+    assert 364 not in awsdata.log_retention_days()
