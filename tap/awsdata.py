@@ -133,3 +133,94 @@ def log_retention_days() -> tuple[int, ...]:
     schema = resource_schema("AWS::Logs::LogGroup", "us-east-1")
     values = schema["properties"]["RetentionInDays"]["enum"]
     return tuple(sorted(int(v) for v in values))
+
+
+# The CloudFormation type behind each pulumi-aws resource type tap uses (or will), so checks
+# can read AWS's schema and stateful list for a planned resource. Types that configure part of
+# another resource (a bucket's versioning, a role's managed-policy attachment) have no
+# CloudFormation type of their own and are absent.
+CFN_TYPES: dict[str, str] = {
+    "aws:acm/certificate:Certificate": "AWS::CertificateManager::Certificate",
+    "aws:apigateway/account:Account": "AWS::ApiGateway::Account",
+    "aws:apigateway/basePathMapping:BasePathMapping": "AWS::ApiGateway::BasePathMapping",
+    "aws:apigateway/deployment:Deployment": "AWS::ApiGateway::Deployment",
+    "aws:apigateway/domainName:DomainName": "AWS::ApiGateway::DomainName",
+    "aws:apigateway/method:Method": "AWS::ApiGateway::Method",
+    "aws:apigateway/model:Model": "AWS::ApiGateway::Model",
+    "aws:apigateway/requestValidator:RequestValidator": "AWS::ApiGateway::RequestValidator",
+    "aws:apigateway/resource:Resource": "AWS::ApiGateway::Resource",
+    "aws:apigateway/restApi:RestApi": "AWS::ApiGateway::RestApi",
+    "aws:apigateway/stage:Stage": "AWS::ApiGateway::Stage",
+    "aws:backup/plan:Plan": "AWS::Backup::BackupPlan",
+    "aws:backup/selection:Selection": "AWS::Backup::BackupSelection",
+    "aws:backup/vault:Vault": "AWS::Backup::BackupVault",
+    "aws:cloudwatch/dashboard:Dashboard": "AWS::CloudWatch::Dashboard",
+    "aws:cloudwatch/logGroup:LogGroup": "AWS::Logs::LogGroup",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "AWS::CloudWatch::Alarm",
+    "aws:ec2/eip:Eip": "AWS::EC2::EIP",
+    "aws:ec2/flowLog:FlowLog": "AWS::EC2::FlowLog",
+    "aws:ec2/internetGateway:InternetGateway": "AWS::EC2::InternetGateway",
+    "aws:ec2/natGateway:NatGateway": "AWS::EC2::NatGateway",
+    "aws:ec2/route:Route": "AWS::EC2::Route",
+    "aws:ec2/routeTable:RouteTable": "AWS::EC2::RouteTable",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "AWS::EC2::SubnetRouteTableAssociation",
+    "aws:ec2/securityGroup:SecurityGroup": "AWS::EC2::SecurityGroup",
+    "aws:ec2/subnet:Subnet": "AWS::EC2::Subnet",
+    "aws:ec2/vpc:Vpc": "AWS::EC2::VPC",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "AWS::EC2::VPCEndpoint",
+    "aws:iam/role:Role": "AWS::IAM::Role",
+    "aws:iam/rolePolicy:RolePolicy": "AWS::IAM::RolePolicy",
+    "aws:kms/alias:Alias": "AWS::KMS::Alias",
+    "aws:kms/key:Key": "AWS::KMS::Key",
+    "aws:lambda/codeSigningConfig:CodeSigningConfig": "AWS::Lambda::CodeSigningConfig",
+    "aws:lambda/function:Function": "AWS::Lambda::Function",
+    "aws:lambda/permission:Permission": "AWS::Lambda::Permission",
+    "aws:rds/cluster:Cluster": "AWS::RDS::DBCluster",
+    "aws:rds/clusterInstance:ClusterInstance": "AWS::RDS::DBInstance",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": "AWS::RDS::DBClusterParameterGroup",
+    "aws:rds/globalCluster:GlobalCluster": "AWS::RDS::GlobalCluster",
+    "aws:rds/parameterGroup:ParameterGroup": "AWS::RDS::DBParameterGroup",
+    "aws:rds/subnetGroup:SubnetGroup": "AWS::RDS::DBSubnetGroup",
+    "aws:route53/healthCheck:HealthCheck": "AWS::Route53::HealthCheck",
+    "aws:route53/record:Record": "AWS::Route53::RecordSet",
+    "aws:s3/bucket:Bucket": "AWS::S3::Bucket",
+    "aws:s3/bucketPolicy:BucketPolicy": "AWS::S3::BucketPolicy",
+    "aws:secretsmanager/secret:Secret": "AWS::SecretsManager::Secret",
+    "aws:secretsmanager/secretRotation:SecretRotation": "AWS::SecretsManager::RotationSchedule",
+    "aws:signer/signingProfile:SigningProfile": "AWS::Signer::SigningProfile",
+    "aws:sns/topic:Topic": "AWS::SNS::Topic",
+    "aws:sns/topicPolicy:TopicPolicy": "AWS::SNS::TopicPolicy",
+    "aws:sns/topicSubscription:TopicSubscription": "AWS::SNS::Subscription",
+    "aws:sqs/queue:Queue": "AWS::SQS::Queue",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "AWS::EC2::SecurityGroupEgress",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "AWS::EC2::SecurityGroupIngress",
+    "aws:wafv2/webAcl:WebAcl": "AWS::WAFv2::WebACL",
+    "aws:wafv2/webAclAssociation:WebAclAssociation": "AWS::WAFv2::WebACLAssociation",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": (
+        "AWS::WAFv2::LoggingConfiguration"
+    ),
+}
+
+
+@cache
+def _stateful_cfn_types() -> frozenset[str]:
+    path = schemas_dir().parent / "AdditionalSpecs" / "StatefulResources.json"
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise AwsDataError(f"cannot read AWS constraint data {path}: {exc}") from None
+    return frozenset(document.get("ResourceTypes", {}))
+
+
+# Stateful for tap although cfn-lint's list omits it: replacing the global cluster detaches
+# every member cluster, so the database stops being one global database.
+ALSO_STATEFUL = frozenset({"aws:rds/globalCluster:GlobalCluster"})
+
+
+def is_stateful(pulumi_type: str) -> bool:
+    """Whether deleting or replacing a resource of this type loses data (cfn-lint's list of
+    stateful CloudFormation types: clusters, instances, buckets, keys, log groups, ...)."""
+    if pulumi_type in ALSO_STATEFUL:
+        return True
+    cfn_type = CFN_TYPES.get(pulumi_type)
+    return cfn_type is not None and cfn_type in _stateful_cfn_types()

@@ -31,3 +31,17 @@ def test_log_retention_comes_from_the_cloudformation_schema() -> None:
     assert awsdata.log_retention_days()[:3] == (1, 3, 5)
     assert 365 in awsdata.log_retention_days()
     assert 364 not in awsdata.log_retention_days()
+
+
+def test_every_mapped_type_has_a_schema_in_each_region() -> None:
+    for cfn_type in awsdata.CFN_TYPES.values():
+        for region in ("us-east-1", "us-west-2", "eu-central-1"):
+            assert awsdata.resource_schema(cfn_type, region)["typeName"] == cfn_type
+
+
+def test_stateful_types() -> None:
+    assert awsdata.is_stateful("aws:rds/cluster:Cluster")
+    assert awsdata.is_stateful("aws:s3/bucket:Bucket")
+    assert awsdata.is_stateful("aws:rds/globalCluster:GlobalCluster")
+    assert not awsdata.is_stateful("aws:ec2/route:Route")
+    assert not awsdata.is_stateful("aws:s3/bucketVersioning:BucketVersioning")
