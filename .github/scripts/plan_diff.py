@@ -77,6 +77,13 @@ def _failed(what: str, error_file: Path) -> str:
     return f"{what} failed:\n\n{code_block(tail)}\n"
 
 
+def planned_stacks(*directories: Path) -> list[str]:
+    """Every stack with a manifest or a failed plan in any of the directories."""
+    return sorted(
+        {p.stem for d in directories for p in d.iterdir() if p.suffix in (".json", ".error")}
+    )
+
+
 def verdict(diffs: Sequence[StackDiff], override: bool) -> int:
     if any(d.code not in (EXIT_OK, EXIT_RISKY) for d in diffs):
         return EXIT_BAD_INPUT
@@ -125,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", type=Path, required=True, help="the base's manifests")
     parser.add_argument("--head", type=Path, required=True, help="the head's manifests")
-    parser.add_argument("--stacks", nargs="+", required=True)
+    parser.add_argument("--stacks", nargs="+", help="default: every stack planned on either side")
     parser.add_argument("--labels-json", default="[]", help="the pull request's label names")
     parser.add_argument("--base-sha", default="")
     parser.add_argument("--head-sha", default="")
@@ -148,7 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     override = OVERRIDE_LABEL in labels
     command = shlex.split(args.diff_command)
-    diffs = [diff_stack(stack, args.base, args.head, command) for stack in args.stacks]
+    stacks = args.stacks or planned_stacks(args.base, args.head)
+    if not stacks:
+        print("error: no plan of any stack on either side", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    diffs = [diff_stack(stack, args.base, args.head, command) for stack in stacks]
     args.comment.parent.mkdir(parents=True, exist_ok=True)
     args.comment.write_text(
         comment(diffs, override, args.base_sha, args.head_sha), encoding="utf-8"

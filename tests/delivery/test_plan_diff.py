@@ -97,6 +97,23 @@ def test_new_and_removed_stacks(tmp_path: Path, fake_diff: str) -> None:
     assert code == 3 and "removes this stack's file" in comment
 
 
+def test_the_stacks_default_to_those_planned_on_either_side(tmp_path: Path, fake_diff: str) -> None:
+    base, head = manifests(tmp_path, dev=(0, "ok"), prod=(0, "ok"))
+    (head / "qa.json").write_text("{}")
+    (base / "staging.error").write_text("boom")
+    (base / "notes.txt").write_text("not a plan")
+    assert plan_diff.planned_stacks(base, head) == ["dev", "prod", "qa", "staging"]
+    comment = tmp_path / "c.md"
+    args = ["--base", str(base), "--head", str(head), "--comment", str(comment)]
+    assert plan_diff.main([*args, "--diff-command", fake_diff]) == 2
+    assert [line for line in comment.read_text().splitlines() if line.startswith("### ")] == [
+        "### `dev`",
+        "### `prod`",
+        "### `qa`",
+        "### `staging`",
+    ]
+
+
 def test_bad_labels_are_bad_input(tmp_path: Path, fake_diff: str) -> None:
     base, head = manifests(tmp_path, dev=(0, "ok"))
     assert plan_diff.main(
