@@ -3,6 +3,7 @@ a preview, per-stack concurrency, SHA pins, role separation, minimal permissions
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -511,3 +512,87 @@ def test_ci_runs_the_same_checks_as_ci_run() -> None:
         "pytest",
     ):
         assert tool in ci_run and tool in ci, tool
+
+
+# --- the roles' IAM documents (.github/iam) ----------------------------------------------------
+
+IAM = PROJECT_DIR / ".github" / "iam"
+SUBJECTS = {
+    "pr-preview": "repo:${REPO}:pull_request",
+    "preview": "repo:${REPO}:ref:refs/heads/main",
+    "drift": "repo:${REPO}:environment:drift",
+    "deploy": "repo:${REPO}:environment:${STACK}",
+}
+READ_VERBS = ("Describe", "Get", "List")
+
+
+def iam(name: str) -> dict[str, Any]:
+    document = json.loads((IAM / name).read_text())
+    assert document["Version"] == "2012-10-17"
+    return dict(document)
+
+
+def actions(document: dict[str, Any], effect: str = "Allow") -> list[str]:
+    found = []
+    for statement in document["Statement"]:
+        if statement["Effect"] == effect:
+            listed = statement["Action"]
+            found += [listed] if isinstance(listed, str) else listed
+    return found
+
+
+def test_each_role_trusts_exactly_its_github_subject() -> None:
+    assert sorted(p.name for p in IAM.glob("*.json")) == sorted(
+        f"{role}.{kind}.json" for role in SUBJECTS for kind in ("trust", "policy")
+    )
+    runbook = (PROJECT_DIR / "docs" / "runbook.md").read_text()
+    for role, subject in SUBJECTS.items():
+        (statement,) = iam(f"{role}.trust.json")["Statement"]
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Principal"]["Federated"].endswith(
+            ":oidc-provider/token.actions.githubusercontent.com"
+        )
+        # StringEquals: no wildcard can widen the subject to other branches or environments.
+        assert statement["Condition"] == {
+            "StringEquals": {
+                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                "token.actions.githubusercontent.com:sub": subject,
+            }
+        }
+        assert f"`{subject}`" in runbook, f"the runbook shows the {role} role's subject"
+
+
+def test_read_roles_cannot_write_and_prs_never_reach_prod() -> None:
+    for role in ("pr-preview", "preview", "drift"):
+        for action in actions(iam(f"{role}.policy.json")):
+            verb = action.split(":", 1)[1]
+            assert verb.startswith(READ_VERBS) or action in {
+                "kms:Decrypt",
+                "s3:ListBucket",
+                "apigateway:GET",
+                "secretsmanager:GetSecretValue",
+            }, f"{role}: {action} is not a read"
+    pr = (IAM / "pr-preview.policy.json").read_text()
+    assert "prod" not in pr and "PROD" not in pr and "stacks/tap/*" not in pr
+    assert "GetSecretValue" not in pr
+    assert "GetSecretValue" not in (IAM / "preview.policy.json").read_text()
+    # Refreshing prod reads its generated master secret: only the drift role, only tap-prod-*.
+    (secret,) = [
+        s for s in iam("drift.policy.json")["Statement"] if "GetSecretValue" in str(s["Action"])
+    ]
+    assert secret["Resource"] == "arn:aws:secretsmanager:*:${ACCOUNT_ID}:secret:tap-prod-*"
+    # No read role can read objects other than the state: no data in buckets.
+    for role in ("pr-preview", "preview", "drift"):
+        for statement in iam(f"{role}.policy.json")["Statement"]:
+            if "s3:GetObject" in statement["Action"]:
+                assert all("/.pulumi/" in r for r in statement["Resource"])
+
+
+def test_a_deploy_role_writes_only_its_own_stacks_state() -> None:
+    policy = iam("deploy.policy.json")
+    writes = [s for s in policy["Statement"] if "s3:PutObject" in s["Action"]]
+    assert writes
+    for statement in writes:
+        assert all("${STACK}" in r for r in statement["Resource"])
+    denied = actions(policy, "Deny")
+    assert {"s3:DeleteBucket", "kms:ScheduleKeyDeletion"} <= set(denied)
