@@ -45,7 +45,10 @@ def remote_resolver(repo: str, tag: str) -> str | None:
     )
     if run.returncode != 0:
         return None
-    refs = dict(reversed(line.split("\t")) for line in run.stdout.splitlines() if "\t" in line)
+    refs: dict[str, str] = {}
+    for line in run.stdout.splitlines():
+        sha, _, ref = line.partition("\t")
+        refs[ref] = sha
     return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
 
 

@@ -231,7 +231,7 @@ def is_stateful(type_token: str) -> bool:
     """AWS's list of types that hold data, as tap reads it (clusters, buckets, keys, ...)."""
     from tap.awsdata import is_stateful as stateful  # noqa: PLC0415 - cfn-lint data, on demand
 
-    return stateful(type_token)
+    return bool(stateful(type_token))
 
 
 def _counts_line(digest_: Digest) -> str:
@@ -349,9 +349,10 @@ def compare(approved: dict[str, Any], actual: dict[str, Any], *, subset: bool) -
     With `subset`, `actual` may do less than approved (an update that finds a value it
     previewed as unknown unchanged skips the step) but nothing else."""
     problems = []
-    for key in ("stack", "commit"):
-        if approved.get(key) != actual.get(key):
-            problems.append(f"{key}: approved {approved.get(key)!r}, now {actual.get(key)!r}")
+    for field_name in ("stack", "commit"):
+        was, now = approved.get(field_name), actual.get(field_name)
+        if was != now:
+            problems.append(f"{field_name}: approved {was!r}, now {now!r}")
 
     def keyed(changes: list[Any]) -> dict[tuple[str, str], Any]:
         return {(c["op"], c["urn"]): c for c in changes}
