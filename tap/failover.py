@@ -55,7 +55,7 @@ DEFAULT_TIMEOUT_SECONDS = 1800
 DEFAULT_POLL_SECONDS = 15
 # botocore's standard retry mode retries throttling and transient errors with exponential
 # backoff and jitter. A region in trouble throttles its control plane, so allow more than the
-# mode's default of 3 attempts.
+# mode's default of 3 attempts (the first call included).
 MAX_ATTEMPTS = 6
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 30
@@ -271,16 +271,16 @@ class Mode:
 PLANNED = Mode(
     title="planned switchover",
     action="rds:SwitchoverGlobalCluster",
-    rpo="0: Aurora waits until the target has every committed write before roles change",
-    rto="minutes: writes fail while the two clusters change roles (AWS: RTO in the order of "
-    "minutes; a larger replication lag makes the switchover longer)",
+    rpo="0 (Aurora waits until the target has every committed write before the roles change)",
+    rto="minutes (writes fail while the two clusters change roles; AWS: RTO in the order of "
+    "minutes, longer with a larger replication lag)",
 )
 UNPLANNED = Mode(
     title="unplanned failover that may lose data",
     action="rds:FailoverGlobalCluster",
-    rpo="typically seconds: the target's replication lag when the writer stopped",
-    rto="minutes: the target usually becomes the writer within a few minutes; the other "
-    "secondaries are then rebuilt from it (minutes to hours)",
+    rpo="typically seconds (the target's replication lag when the writer stopped)",
+    rto="minutes (the target usually becomes the writer within a few minutes; the other "
+    "secondaries are then rebuilt from it, which takes minutes to hours)",
 )
 
 
@@ -450,16 +450,18 @@ def check_members(
         role = "missing" if member is None else ("writer" if member.is_writer else "reader")
         problem: str | None = None
         note: str | None = None
+        rejoins = f"Aurora adds it back as a secondary when {region} is available"
         if member is None:
             problem = f"is not a member of {state.identifier}"
             if tolerated and region == old_writer:
-                problem, note = None, f"{problem} yet: Aurora adds it back when {region} is up"
+                problem, note = None, f"{problem} now: {rejoins}"
         elif role != expected:
             problem = f"is the {role}; it must be the {expected}"
         elif cluster.status != AVAILABLE:
             problem = f"is {cluster.label}, not available"
             if tolerated:
-                problem, note = None, f"{problem}: Aurora rebuilds it from the new writer"
+                why = rejoins if region == old_writer else "Aurora rebuilds it from the new writer"
+                problem, note = None, f"{problem}: {why}"
         findings.append(Finding(region, identifier, role, cluster.label, problem, note))
     known = set(move.topology.clusters.items())
     for member in state.members:
@@ -509,7 +511,7 @@ def rds_clients(
     config = Config(
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
     )
     clients: dict[str, Any] = {}
 
@@ -983,9 +985,8 @@ def _table(console: Console, header: Sequence[str], rows: Iterable[Sequence[str]
     lines = [tuple(header), *(tuple(r) for r in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
-        console.say(
-            "  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-        )
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        console.say(("  " + "  ".join(cells)).rstrip())
 
 
 def _duration(seconds: float) -> str:
