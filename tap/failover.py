@@ -540,7 +540,7 @@ def describe_failure(
     error: BaseException, action: str, region: str, endpoint_url: str | None
 ) -> str | None:
     """One line for an AWS failure of `action` in `region`; None for anything else (a bug)."""
-    from botocore import exceptions  # noqa: PLC0415
+    from botocore import exceptions, parsers  # noqa: PLC0415
 
     from tap.aws import REFUSED, describe_aws_error, error_code  # noqa: PLC0415
 
@@ -568,6 +568,11 @@ def describe_failure(
                 "attempt(s); try again in a minute"
             )
         return f"AWS refused {where} ({code}: {message})"
+    if isinstance(error, parsers.ResponseParserError):
+        return (
+            f"{where}: the endpoint's answer is not the RDS API's ({str(error).splitlines()[0]}); "
+            "check --endpoint-url"
+        )
     described = describe_aws_error(error, endpoint_url)
     return None if described is None else f"{where}: {described}"
 

@@ -11,7 +11,9 @@ The wait loop runs on a fake clock: nothing sleeps, and the sleeps it asked for 
 
 from __future__ import annotations
 
+import http.server
 import io
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -652,6 +654,36 @@ def test_an_unreachable_endpoint() -> None:
         "rds:DescribeGlobalClusters in us-west-2: cannot reach the AWS endpoint "
         "http://127.0.0.1:9" in one_line_error(result)
     )
+
+
+def test_an_endpoint_that_is_not_aws() -> None:
+    class Html(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b"<!doctype html><title>proxy</title>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Html)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        result = run(rds_clients(url, lambda: SESSION, max_attempts=1))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert result.code == EXIT_REFUSED
+    err = one_line_error(result)
+    assert (
+        "rds:DescribeGlobalClusters in us-west-2: the endpoint's answer is not the RDS API's" in err
+    )
+    assert "check --endpoint-url" in err
 
 
 def test_aws_refuses_the_request(aws: Fake) -> None:
