@@ -275,8 +275,9 @@ def _failover_parser(commands: Any) -> None:
     failover.add_argument(
         "--region",
         default=None,
-        help="send the reads and the request to this region's RDS API (default: the target's "
-        "region for reads and a failover, the writer's region for a switchover)",
+        help="send the global cluster's reads and the request to this region's RDS API "
+        "(default: the target's region, but a switchover goes to the writer's region); each "
+        "member cluster is read in its own region",
     )
     failover.set_defaults(handler=_failover)
 

@@ -890,7 +890,14 @@ def report(aws: Aws, move: Move, outcome: Outcome, console: Console) -> int:
             EXIT_UNVERIFIED,
         )
     assert outcome.state is not None  # a finished wait read the state
-    clusters = aws.clusters(top, EXIT_UNVERIFIED)
+    try:
+        clusters = aws.clusters(top, EXIT_UNVERIFIED)
+    except Stop as stop:
+        raise Stop(
+            f"{target.region} is the writer now, but the members could not be checked: "
+            f"{stop.message}",
+            EXIT_UNVERIFIED,
+        ) from None
     findings = check_members(move, outcome.state, clusters)
     console.say()
     console.say(

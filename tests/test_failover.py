@@ -813,6 +813,18 @@ def test_a_member_not_available_after_a_switchover(aws: Fake) -> None:
     assert "WRONG: tap-prod-euc1-aurora (eu-central-1) is modifying, not available" in result.out
 
 
+def test_members_that_cannot_be_checked_after_the_move(aws: Fake) -> None:
+    aws.preflight()
+    aws.switchover(EAST)
+    aws.poll(global_answer(WEST))
+    aws.fail(EAST, "describe_db_clusters", "ExpiredTokenException", 400)
+    result = run(aws)
+    assert result.code == EXIT_UNVERIFIED
+    assert "us-west-2 is the writer now, but the members could not be checked: AWS denied" in (
+        one_line_error(result)
+    )
+
+
 def move(unplanned: bool = False) -> failover.Move:
     clusters = {r: ClusterState(AVAILABLE, "16.6", 2) for r in TOP.clusters}
     return plan_move(
