@@ -182,9 +182,7 @@ def test_an_undeployed_stack(
     assert f"AWS has no global cluster {TOP.global_cluster}: is the stack deployed" in err
 
 
-def test_a_regional_stack_is_refused_before_any_call(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_regional_stack_is_refused_before_any_call(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         ["failover", "--stack", "dev", "--to", WEST, "--endpoint-url", "http://127.0.0.1:9"]
     )
