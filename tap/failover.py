@@ -922,7 +922,11 @@ def report(aws: Aws, move: Move, outcome: Outcome, console: Console) -> int:
         )
         return EXIT_UNVERIFIED
     console.say()
-    console.say(f"Next steps ({RUNBOOK_SECTION}): make the program follow the writer, then check.")
+    console.say(
+        f"Next steps ({RUNBOOK_SECTION}): make the program follow the writer (commit the "
+        "config change and deploy it through the pipeline, or by hand in an emergency), then "
+        "check."
+    )
     for step in next_steps(top.stack, target.region):
         console.say(f"  {step}")
     console.say(f"  Then: {AFTER_CHECKS}")
