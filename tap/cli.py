@@ -101,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--format", choices=("text", "json"), default="text")
     verify.set_defaults(handler=_verify)
 
+    _failover_parser(commands)
+
     policy_config = commands.add_parser(
         "policy-config",
         help="print the --policy-pack-config JSON for a stack (its environment)",
@@ -226,6 +228,74 @@ def _verify(args: argparse.Namespace) -> int:
         sys.stdout,
         sys.stderr,
     )
+
+
+def _failover_parser(commands: Any) -> None:
+    from tap import failover as fo  # noqa: PLC0415 - light: constants for the help text
+
+    failover = commands.add_parser(
+        "failover",
+        help="move the writer of the stack's Aurora global database to another region",
+        description="Planned switchover (no data loss) by default; --unplanned fails over "
+        "and may lose the writes not yet replicated. Shows the plan, asks for confirmation, "
+        "waits for the new writer and verifies every member. Exit codes: "
+        f"{fo.EXIT_OK} done and verified; {fo.EXIT_UNVERIFIED} requested but not verified "
+        f"(timed out, cancelled, a member wrong): look before acting; {fo.EXIT_REFUSED} "
+        f"refused, nothing changed; {fo.EXIT_DECLINED} declined at the prompt. "
+        'See docs/runbook.md, "Moving the writer".',
+    )
+    failover.add_argument("--stack", "-s", required=True, help="stack name")
+    failover.add_argument(
+        "--to", required=True, dest="target", metavar="REGION", help="the new writer's region"
+    )
+    failover.add_argument(
+        "--unplanned",
+        action="store_true",
+        help="fail over without waiting for replication (FailoverGlobalCluster, "
+        "AllowDataLoss): only when the writer's region is down",
+    )
+    failover.add_argument(
+        "--yes", action="store_true", help="do not ask for confirmation (needed without a TTY)"
+    )
+    failover.add_argument(
+        "--timeout",
+        type=int,
+        default=fo.DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="how long to wait for the new writer (default: %(default)s)",
+    )
+    failover.add_argument(
+        "--poll-interval",
+        type=int,
+        default=fo.DEFAULT_POLL_SECONDS,
+        metavar="SECONDS",
+        help="seconds between two reads of the global cluster (default: %(default)s)",
+    )
+    failover.add_argument("--endpoint-url", default=None, help="an AWS API emulator's URL")
+    failover.add_argument(
+        "--region",
+        default=None,
+        help="send the global cluster's reads and the request to this region's RDS API "
+        "(default: the target's region, but a switchover goes to the writer's region); each "
+        "member cluster is read in its own region",
+    )
+    failover.set_defaults(handler=_failover)
+
+
+def _failover(args: argparse.Namespace) -> int:
+    from tap.failover import Console, Request, run_failover  # noqa: PLC0415
+
+    request = Request(
+        stack=args.stack,
+        target=args.target,
+        unplanned=args.unplanned,
+        assume_yes=args.yes,
+        timeout_seconds=args.timeout,
+        poll_seconds=args.poll_interval,
+        endpoint_url=args.endpoint_url,
+        api_region=args.region,
+    )
+    return run_failover(request, Console(sys.stdin, sys.stdout, sys.stderr))
 
 
 def _policy_config(args: argparse.Namespace) -> int:

@@ -44,7 +44,7 @@ from tap.aurora import (
 )
 from tap.components.policies import service_assume_role
 from tap.components.roles import service_role
-from tap.naming import Labels
+from tap.naming import Labels, Namer
 
 PORT = 5432
 MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
@@ -132,6 +132,17 @@ def validate_identifier(value: str, what: str, max_length: int = 63) -> None:
         )
     if "--" in value or value.endswith("-"):
         raise ValueError(f"{what} {value!r} must not contain '--' or end with a hyphen")
+
+
+def aurora_cluster_identifier(namer: Namer) -> str:
+    """A member cluster's identifier, from its region's namer: `tap-prod-use1-aurora`. It names
+    the region, not the role, so moving the writer (`tap failover`) renames nothing."""
+    return namer.name("aurora")
+
+
+def aurora_global_cluster_identifier(namer: Namer) -> str:
+    """The global cluster's identifier, from the region-less namer: `tap-prod-gbl-aurora-global`."""
+    return namer.name("aurora-global")
 
 
 def final_snapshot_identifier(cluster_identifier: str) -> str:
@@ -246,7 +257,7 @@ class AuroraPostgresArgs:
 
     @property
     def cluster_identifier(self) -> str:
-        return self.labels.name("aurora")
+        return aurora_cluster_identifier(self.labels.namer)
 
     @property
     def is_global(self) -> bool:
@@ -573,7 +584,7 @@ class GlobalDatabaseArgs:
 
     @property
     def identifier(self) -> str:
-        return self.labels.name("aurora-global")
+        return aurora_global_cluster_identifier(self.labels.namer)
 
 
 def primary_member(
