@@ -214,6 +214,8 @@ class PlanMocks(Mocks):
                 "endpoint": f"ec2.{region}.amazonaws.com",
                 "id": region,
             }
+        if token == "aws:rds/getEngineVersion:getEngineVersion":
+            return rds_engine_version(args.args, region)
         # An unmocked invoke would silently return None under the mock engine.
         raise PlanError(f"the offline plan has no mock for invoke {token}; add one in tap/plan.py")
 
@@ -239,6 +241,28 @@ class PlanMocks(Mocks):
         state.update(_computed_outputs(typ, name, region, resource_id, inputs))
         # Some resources' ids are their names (buckets, clusters, groups): keep that shape.
         return str(state["id"]), state
+
+
+def rds_engine_version(query: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """`aws.rds.get_engine_version` answered from AWS's published data, as the provider would."""
+    from tap import aurora  # noqa: PLC0415 - reads AWS's data only when a plan asks
+
+    try:
+        chosen = aurora.find_release(
+            str(query.get("engine")), str(query.get("version") or ""), bool(query.get("latest"))
+        )
+    except LookupError as exc:
+        raise PlanError(str(exc)) from None
+    return {
+        "engine": aurora.ENGINE,
+        "version": chosen,
+        "versionActual": chosen,
+        "status": "available",
+        "parameterGroupFamily": aurora.EngineVersionRequest.parse(chosen).family,
+        "supportsGlobalDatabases": True,
+        "region": region,
+        "id": chosen,
+    }
 
 
 def _computed_outputs(
