@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from tap import aurora, awsdata
 from tap.aurora import (
@@ -39,13 +39,25 @@ def _key(field: str) -> tuple[str, str]:
     return ("database", field)
 
 
+def _version_text(value: Any) -> Any:
+    # An unquoted major (16) is unambiguous; an unquoted 16.10 is the number 16.1 to YAML.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        raise ValueError(
+            f"{value!r} is a number to YAML, which drops trailing zeros (16.10 reads as 16.1); "
+            'quote the version, e.g. "16.10"'
+        )
+    return value
+
+
 class DatabaseConfig(Model):
     """`tap:database`: Aurora PostgreSQL, a regional cluster or a global database."""
 
-    engine_version: str
+    engine_version: Annotated[str, BeforeValidator(_version_text)]
     """Aurora PostgreSQL major version (`"17"`) or minimum (`"16.8"`: that major, at least that
-    minor). The deploy creates the cluster with the newest release AWS offers that matches; a
-    release AWS no longer offers for new clusters cannot be the only match.
+    minor; quote it, YAML reads 16.10 as 16.1). The deploy creates the cluster with the newest
+    release AWS offers in that major; the minimum must be a release AWS's data knows.
     """
     instance_class: str
     """`db.serverless` (Serverless v2) or a provisioned class RDS can order for Aurora PostgreSQL

@@ -58,6 +58,17 @@ class TestEngineVersion:
         assert database.engine == aurora.EngineVersionRequest.parse(version)
         assert database.engine_major == int(version.split(".", maxsplit=1)[0])
 
+    def test_an_unquoted_major_is_its_text(self) -> None:
+        assert (
+            parse({"database": {"engineVersion": 17}}, "dev").config.database.engine_version == "17"
+        )
+
+    def test_an_unquoted_minimum_is_refused_as_a_number(self) -> None:
+        assert refuse_database({"engineVersion": 16.1}) == (
+            "tap:database.engineVersion 16.1 is a number to YAML, which drops trailing zeros "
+            '(16.10 reads as 16.1); quote the version, e.g. "16.10"'
+        )
+
     def test_a_retired_release_is_a_valid_minimum(self) -> None:
         # 16.2 is no longer offered, but the newest 16 release meets "16.2 or later".
         assert "16.2" not in aurora.offered_versions()

@@ -212,8 +212,8 @@ class TestTypesAtEveryLevel:
                 "tap:database.instanceCount must be a whole number, got True",
             ),
             (
-                {"database": {"engineVersion": 16}},
-                "tap:database.engineVersion must be a string, got 16",
+                {"database": {"engineVersion": ["16"]}},
+                "tap:database.engineVersion must be a string, got ['16']",
             ),
             ({"monitoring": {"thresholds": []}}, "tap:monitoring.thresholds must be a map, got []"),
             (
