@@ -1,37 +1,124 @@
-"""What AWS allows for Aurora PostgreSQL (pure), shared by config validation and the component.
+"""Aurora PostgreSQL engine versions (pure): what a configured version means, and what AWS offers.
 
-One place, so `tap:database` validation and AuroraPostgres's own checks cannot drift apart.
+`tap:database.engineVersion` names a major version (`"17"`) or a minimum (`"16.8"`: major 16,
+minor 8 or later). The version a cluster is created with is resolved at deploy by the
+provider (`aws.rds.get_engine_version`, the newest release AWS offers in that major); the
+offline plan resolves it from AWS's published data (tap.awsdata) the same way. Config
+validation, the database component and the plan's mock of that invoke all read this module,
+so they agree on what a version means.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-ENGINE = "aurora-postgresql"
-SUPPORTED_MAJORS = (13, 14, 15, 16, 17)
+from tap import awsdata
+from tap.limits import AURORA_SCALE_TO_ZERO_SINCE, AURORA_SERVERLESS_V2_SINCE
+
+ENGINE = awsdata.AURORA_POSTGRESQL
 LOG_STATEMENTS = ("none", "ddl", "mod", "all")
-# Enhanced monitoring intervals in seconds; 0 turns it off.
-MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
-# Serverless v2 may scale to 0 ACUs (auto-pause) from this minor of each major version on.
-SCALE_TO_ZERO_SINCE = {13: 15, 14: 12, 15: 7, 16: 3, 17: 4}
-RESERVED_USERNAMES = frozenset({"postgres", "rdsadmin", "admin", "root", "master"})
-# Master usernames and database names: a letter, then letters, digits or underscores.
-NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
-VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)$")
+# Master usernames and database names: a letter, then letters, digits or underscores (ASCII).
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
+_RELEASE = re.compile(r"[0-9]+\.[0-9]+")
+_REQUEST = re.compile(r"(?P<major>[0-9]{1,3})(?:\.(?P<minor>[0-9]{1,3}))?")
 
 
-def parse_engine_version(engine_version: str) -> tuple[int, int]:
-    match = VERSION_PATTERN.match(engine_version)
-    if not match:
-        raise ValueError(f"engine_version must be MAJOR.MINOR like '16.6', got {engine_version!r}")
-    return int(match.group(1)), int(match.group(2))
+@dataclass(frozen=True)
+class EngineVersionRequest:
+    """A configured engine version: a major, and optionally the oldest minor it accepts."""
+
+    major: int
+    minimum_minor: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> EngineVersionRequest:
+        match = _REQUEST.fullmatch(text)
+        if match is None:
+            raise ValueError(f"{text!r} is not <major> or <major>.<minor>")
+        minor = match.group("minor")
+        return cls(int(match.group("major")), None if minor is None else int(minor))
+
+    def __str__(self) -> str:
+        return (
+            str(self.major) if self.minimum_minor is None else f"{self.major}.{self.minimum_minor}"
+        )
+
+    @property
+    def family(self) -> str:
+        """The parameter group family: major 16 -> `aurora-postgresql16`."""
+        return f"{ENGINE}{self.major}"
+
+    def admits(self, version: str) -> bool:
+        """Whether a release (`16.9`) is in this major and not older than the minimum."""
+        major, minor = release(version)
+        return major == self.major and minor >= (self.minimum_minor or 0)
 
 
-def supports_scale_to_zero(engine_version: str) -> bool:
-    major, minor = parse_engine_version(engine_version)
-    return major in SCALE_TO_ZERO_SINCE and minor >= SCALE_TO_ZERO_SINCE[major]
+def release(version: str) -> tuple[int, int]:
+    """`'16.10'` -> (16, 10)."""
+    major, _, minor = version.partition(".")
+    return int(major), int(minor)
 
 
-def scale_to_zero_versions() -> str:
-    """'13.15, 14.12, ...' for messages."""
-    return ", ".join(f"{major}.{minor}" for major, minor in SCALE_TO_ZERO_SINCE.items())
+def offered_versions() -> tuple[str, ...]:
+    """Releases AWS offers for new clusters, oldest first (AWS's data, see tap.awsdata)."""
+    return awsdata.aurora_postgresql_versions()
+
+
+def offered_majors() -> tuple[int, ...]:
+    return awsdata.aurora_postgresql_majors()
+
+
+def known_releases() -> frozenset[str]:
+    """Every numbered release AWS's data names, offered or no longer offered."""
+    retired = {v for v in awsdata.deprecated_aurora_postgresql_versions() if _RELEASE.fullmatch(v)}
+    return frozenset(offered_versions()) | retired
+
+
+def newest_offered(request: EngineVersionRequest) -> str | None:
+    """What the deploy resolves `request` to: the newest offered release it admits.
+
+    `aws.rds.get_engine_version(version=<major>, latest=True)` returns the newest release AWS
+    offers in the major at deploy time, which is at least this one (AWS adds releases; it
+    retires old ones).
+    """
+    admitted = [v for v in offered_versions() if request.admits(v)]
+    return admitted[-1] if admitted else None
+
+
+def _supported_since(table: dict[int, int], version: str) -> bool:
+    major, minor = release(version)
+    if major in table:
+        return minor >= table[major]
+    # Majors newer than the table have the feature from their first release.
+    return major > max(table)
+
+
+def supports_serverless_v2(version: str) -> bool:
+    return _supported_since(AURORA_SERVERLESS_V2_SINCE, version)
+
+
+def supports_scale_to_zero(version: str) -> bool:
+    return _supported_since(AURORA_SCALE_TO_ZERO_SINCE, version)
+
+
+def since_text(table: dict[int, int]) -> str:
+    """'13.15, 14.12, ...' for messages and docs."""
+    return ", ".join(f"{major}.{minor}" for major, minor in table.items())
+
+
+def find_release(engine: str, version: str, latest: bool) -> str:
+    """What `aws.rds.get_engine_version(engine=..., version=..., latest=...)` returns, from
+    AWS's data: the offered release `version` names, or with `latest` the newest one it
+    prefixes. Raises LookupError with the provider's complaint otherwise."""
+    if engine != ENGINE:
+        raise LookupError(f"the offline plan knows engine versions of {ENGINE} only, not {engine}")
+    matches = [v for v in offered_versions() if v == version or v.startswith(f"{version}.")]
+    if matches and (latest or len(matches) == 1):
+        return matches[-1]
+    problem = "no RDS engine versions" if not matches else "multiple RDS engine versions"
+    raise LookupError(
+        f"{problem} of {ENGINE} match {version!r}; offered: {', '.join(offered_versions())} "
+        f"({awsdata.source()})"
+    )

@@ -21,7 +21,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from tap.config import ENVIRONMENTS, RawStackConfig, StackConfig, parse
+from tap.config import ENVIRONMENTS, StackConfig, parse
 
 BEGIN = "<!-- BEGIN GENERATED: {name} -->"
 END = "<!-- END GENERATED -->"
@@ -78,9 +78,9 @@ class KeyDoc:
 
 
 def config_reference_rows() -> list[KeyDoc]:
-    """Every `tap:` key, walked from RawStackConfig; defaults read off a resolved empty config."""
+    """Every `tap:` key, walked from StackConfig; defaults read off a resolved empty config."""
     resolved = [parse({}, env).config for env in ENVIRONMENTS]
-    return list(_walk(RawStackConfig, (), resolved))
+    return list(_walk(StackConfig, (), resolved))
 
 
 def _walk(
@@ -88,9 +88,11 @@ def _walk(
 ) -> Iterator[KeyDoc]:
     for name, info in model.model_fields.items():
         key = info.alias or name
+        if key in getattr(model, "NOT_USER_KEYS", ()):
+            continue
         nested = _nested_model(info.annotation)
-        if nested is not None and get_origin(_unwrap(info.annotation)) is dict:
-            # A map keyed by region: document `networks.<region>.<field>`.
+        if nested is not None and get_origin(_unwrap(info.annotation)) in (dict, tuple):
+            # A map keyed by region in the stack file: document `networks.<region>.<field>`.
             yield from _walk(nested, (*path, key, "<region>"), resolved)
             continue
         if nested is not None:
@@ -130,32 +132,28 @@ def _type_name(annotation: Any) -> str:
         return " \\| ".join(f"`{v}`" for v in get_args(inner))
     if origin is not None and hasattr(inner, "__metadata__"):  # Annotated[int, Field(...)]
         return _type_name(get_args(inner)[0])
-    if origin is list:
+    if origin in (list, tuple):
         return f"list of {_type_name(get_args(inner)[0])}"
     if origin is dict:
         return "map of strings"
     return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(inner, str(inner))
 
 
-def _bounds(annotation: Any) -> str:
-    inner = _unwrap(annotation)
+def _bounds(info: FieldInfo) -> str:
+    """`>= 7, <= 30` from the field's constraints (pydantic keeps them in `metadata`)."""
     words = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<", "multiple_of": "step"}
     parts = []
-    for meta in getattr(inner, "__metadata__", ()):
-        infos = meta.metadata if isinstance(meta, FieldInfo) else [meta]
-        for item in infos:
-            for attribute, word in words.items():
-                value = getattr(item, attribute, None)
-                if value is not None:
-                    parts.append(
-                        f"{word} {value:g}" if isinstance(value, float) else f"{word} {value}"
-                    )
+    for item in info.metadata:
+        for attribute, word in words.items():
+            value = getattr(item, attribute, None)
+            if value is not None:
+                parts.append(f"{word} {value:g}" if isinstance(value, float) else f"{word} {value}")
     return ", ".join(parts)
 
 
 def _rules(info: FieldInfo) -> str:
     text = " ".join((info.description or "").split())
-    bounds = _bounds(info.annotation)
+    bounds = _bounds(info)
     return f"{text} ({bounds})" if bounds else text
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tap.aurora import parse_engine_version
+from tap.aurora import release
 from tap.naming import Namer
 
 if TYPE_CHECKING:
@@ -402,8 +402,8 @@ def _check_versions(
         return
     try:
         versions = (
-            parse_engine_version(writer_cluster.engine_version),
-            parse_engine_version(target_cluster.engine_version),
+            release(writer_cluster.engine_version),
+            release(target_cluster.engine_version),
         )
     except ValueError:
         return  # a version format tap does not know: AWS decides
@@ -759,7 +759,7 @@ def _run(
 
 def _load_config(stack: str, project_dir: Path | None) -> StackConfig:
     from tap.config import ConfigError  # noqa: PLC0415
-    from tap.plan import PlanError, find_project_dir, load_stack_file  # noqa: PLC0415
+    from tap.stackfile import PlanError, find_project_dir, load_stack_file  # noqa: PLC0415
 
     try:
         return load_stack_file(project_dir or find_project_dir(), stack).parse().config

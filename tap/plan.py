@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
-import re
 import runpy
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
@@ -31,8 +29,17 @@ from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from tap.config import NAMESPACE, ConfigError, ParsedConfig, decode_raw, parse
+from tap import stackfile
+from tap.config import ConfigError, ParsedConfig
 from tap.policy.rules import PolicyConfig, evaluate, from_manifest
+
+# Stack files are read as the Pulumi CLI reads them (tap.stackfile); importable from here too.
+PlanError = stackfile.PlanError
+StackFile = stackfile.StackFile
+StackFileError = stackfile.StackFileError
+available_stacks = stackfile.available_stacks
+find_project_dir = stackfile.find_project_dir
+load_stack_file = stackfile.load_stack_file
 
 PROJECT = "tap"
 PROGRAM_MODULE = "tap.__main__"
@@ -69,92 +76,6 @@ _ID_PREFIXES = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
 }
-
-
-class PlanError(Exception):
-    """A problem the plan reports as one message and a non-zero exit."""
-
-
-@dataclass(frozen=True)
-class StackFile:
-    stack: str
-    path: Path
-    config: dict[str, Any]
-    secret_keys: tuple[str, ...] = ()
-
-    def engine_config(self) -> dict[str, str]:
-        """Config as the engine hands it to a program: every value a string, objects as JSON."""
-        import json  # noqa: PLC0415
-
-        values = {}
-        for key, value in self.config.items():
-            if isinstance(value, dict) and set(value) == {"secure"}:
-                values[key] = SECRET_TEXT
-            elif isinstance(value, str):
-                values[key] = value
-            elif isinstance(value, bool):
-                values[key] = "true" if value else "false"
-            else:
-                values[key] = json.dumps(value)
-        return values
-
-    def parse(self) -> ParsedConfig:
-        config = self.engine_config()
-        prefix = f"{NAMESPACE}:"
-        raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
-        return parse(decode_raw(raw), self.stack)
-
-
-def find_project_dir(start: Path | None = None) -> Path:
-    """The directory holding Pulumi.yaml: from `start` (or cwd) upwards, else the repo of tap."""
-    candidates = [start or Path.cwd()]
-    candidates += list(candidates[0].resolve().parents)
-    candidates.append(Path(__file__).resolve().parent.parent)
-    for directory in candidates:
-        if (directory / "Pulumi.yaml").is_file():
-            return directory
-    raise PlanError("no Pulumi.yaml found here or above; run tap from the project directory")
-
-
-def available_stacks(project_dir: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-
-
-def load_stack_file(project_dir: Path, stack: str) -> StackFile:
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = ", ".join(available_stacks(project_dir)) or "none"
-        raise PlanError(f"unknown stack {stack!r}; stacks in {project_dir}: {known}")
-    try:
-        document = yaml.load(path.read_text(), Loader=_Yaml12Loader) or {}
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path.name} is not valid YAML: {exc}") from None
-    config = document.get("config") or {}
-    if not isinstance(config, dict):
-        raise PlanError(f"{path.name}: `config` must be a map of keys to values")
-    secret_keys = tuple(
-        k for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}
-    )
-    return StackFile(stack, path, config, secret_keys)
-
-
-class _Yaml12Loader(yaml.SafeLoader):
-    """The Pulumi CLI reads stack files as YAML 1.2, where only true/false are booleans.
-
-    PyYAML follows YAML 1.1 (yes/no/on/off too); matching the CLI keeps `tap plan` and
-    `pulumi up` in agreement about a value like `enableBastionSsh: yes` (a string: refused).
-    """
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
 
 
 # --- the mock engine ---------------------------------------------------------------------------
@@ -214,6 +135,8 @@ class PlanMocks(Mocks):
                 "endpoint": f"ec2.{region}.amazonaws.com",
                 "id": region,
             }
+        if token == "aws:rds/getEngineVersion:getEngineVersion":
+            return rds_engine_version(args.args, region)
         # An unmocked invoke would silently return None under the mock engine.
         raise PlanError(f"the offline plan has no mock for invoke {token}; add one in tap/plan.py")
 
@@ -239,6 +162,28 @@ class PlanMocks(Mocks):
         state.update(_computed_outputs(typ, name, region, resource_id, inputs))
         # Some resources' ids are their names (buckets, clusters, groups): keep that shape.
         return str(state["id"]), state
+
+
+def rds_engine_version(query: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """`aws.rds.get_engine_version` answered from AWS's published data, as the provider would."""
+    from tap import aurora  # noqa: PLC0415 - reads AWS's data only when a plan asks
+
+    try:
+        chosen = aurora.find_release(
+            str(query.get("engine")), str(query.get("version") or ""), bool(query.get("latest"))
+        )
+    except LookupError as exc:
+        raise PlanError(str(exc)) from None
+    return {
+        "engine": aurora.ENGINE,
+        "version": chosen,
+        "versionActual": chosen,
+        "status": "available",
+        "parameterGroupFamily": aurora.EngineVersionRequest.parse(chosen).family,
+        "supportsGlobalDatabases": True,
+        "region": region,
+        "id": chosen,
+    }
 
 
 def _computed_outputs(

@@ -435,7 +435,7 @@ class TapStack(pulumi.ComponentResource):
             kms_key_arn=deployment.key.key_arn,
             account_id=account_id,
             partition=partition,
-            engine_version=database.engine_version,
+            engine=database.engine,
             instance_class=database.instance_class,
             instance_count=database.instance_count,
             # A global secondary inherits both from the primary.

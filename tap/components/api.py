@@ -20,7 +20,8 @@ RegionalApi, per region:
   forever (`API-Gateway-Execution-Logs_<api id>/<stage>`), with retention and the region's key;
 - the Lambda permission for this API (and only this API) to invoke the function.
 
-Validation is pure and runs before anything is registered.
+The settings arrive validated by tap.config; the component checks only its wiring, before
+anything is registered.
 """
 
 from __future__ import annotations
@@ -33,14 +34,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from tap.components.logs import encrypted_log_group, validate_log_retention
+from tap.components.logs import encrypted_log_group
 from tap.components.policies import document, render, service_assume_role
 from tap.components.roles import service_role
-from tap.config import STAGE_NAME_PATTERN
 from tap.naming import Labels
 
-ENDPOINT_TYPES: tuple[str, ...] = ("REGIONAL", "PRIVATE")
-EXECUTION_LOG_LEVELS: tuple[str, ...] = ("ERROR", "INFO")
 API_GATEWAY_SERVICE = "apigateway.amazonaws.com"
 CLOUDWATCH_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 # Every method and resource of every stage: `<resource path>/<http method>` with wildcards.
@@ -119,44 +117,18 @@ def resource_paths(routes: tuple[Route, ...]) -> list[str]:
     return sorted(paths, key=lambda p: (p.count("/"), p))
 
 
-def validate_api_settings(
-    *,
-    labels: Labels,
-    region: str,
-    endpoint_type: str,
-    vpc_endpoint_id: object | None,
-    execution_log_level: str,
-    throttling_burst_limit: int,
-    throttling_rate_limit: float,
-    stage_name: str,
-    log_retention_days: int,
+def check_wiring(
+    *, labels: Labels, region: str, endpoint_type: str, vpc_endpoint_id: object
 ) -> None:
-    """API Gateway's rules for these settings, one clear error each."""
+    """What the caller must hand over together (the settings themselves come validated from
+    tap.config): labels of this region, and for a PRIVATE API its execute-api endpoint."""
     if labels.region != region:
         raise ValueError(f"api labels are for {labels.region}, not {region}")
-    if endpoint_type not in ENDPOINT_TYPES:
-        raise ValueError(
-            f"endpoint_type must be one of {', '.join(ENDPOINT_TYPES)}, got {endpoint_type!r}"
-        )
     if endpoint_type == "PRIVATE" and vpc_endpoint_id is None:
         raise ValueError(
             "endpoint_type PRIVATE needs vpc_endpoint_id (the region's execute-api interface "
             "endpoint): a private API is reachable only through one"
         )
-    if execution_log_level not in EXECUTION_LOG_LEVELS:
-        raise ValueError(
-            f"execution_log_level must be one of {', '.join(EXECUTION_LOG_LEVELS)}, "
-            f"got {execution_log_level!r}"
-        )
-    if throttling_burst_limit <= 0:
-        raise ValueError(f"throttling_burst_limit must be positive, got {throttling_burst_limit}")
-    if throttling_rate_limit <= 0:
-        raise ValueError(f"throttling_rate_limit must be positive, got {throttling_rate_limit}")
-    if not STAGE_NAME_PATTERN.match(stage_name):
-        raise ValueError(
-            f"stage_name {stage_name!r} is not allowed; use 1-128 letters, digits and underscores"
-        )
-    validate_log_retention(log_retention_days)
 
 
 def private_api_policy(vpc_endpoint_id: str) -> str:
@@ -352,16 +324,11 @@ class RegionalApi(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: RegionalApiArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_api_settings(
+        check_wiring(
             labels=args.labels,
             region=args.region,
             endpoint_type=args.endpoint_type,
             vpc_endpoint_id=args.vpc_endpoint_id,
-            execution_log_level=args.execution_log_level,
-            throttling_burst_limit=args.throttling_burst_limit,
-            throttling_rate_limit=args.throttling_rate_limit,
-            stage_name=args.stage_name,
-            log_retention_days=args.log_retention_days,
         )
         super().__init__("tap:api:RegionalApi", name, None, opts)
         self._args = args

@@ -1,7 +1,9 @@
 """Aurora PostgreSQL: one regional cluster (AuroraPostgres), or a global database across regions.
 
-Validation is pure and runs before anything is registered, so a bad config fails with one clear
-message instead of a half-built cluster.
+Its settings arrive validated by tap.config (AWS's limits, versions and instance classes are
+checked there, once); the component checks only how clusters are wired into a global database,
+before anything is registered. The engine release is resolved at deploy through the provider
+(resolve_engine_version), once per global database.
 
 AWS constraints this module encodes (Aurora User Guide):
 - RDS-managed master passwords (Secrets Manager) are not supported for clusters that are part
@@ -9,16 +11,12 @@ AWS constraints this module encodes (Aurora User Guide):
   uses `manage_master_user_password`. A global primary gets a generated password
   (MasterCredentials: a CMK-encrypted Secrets Manager secret replicated to every member region;
   in Pulumi state only as a secret). Secondaries take no credentials at all.
-- Global databases need memory-optimized instance classes (db.r5 or higher recommended) or
-  Serverless v2; burstable db.t* classes are refused (aurora-global-database.configuration
-  .requirements.html).
 - A secondary can join only after the primary has an instance, and an encrypted secondary needs
   `source_region` (RDS pre-signs the cross-region request with it).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,35 +30,28 @@ from pulumi_aws.rds import (
     ParameterGroupParameterArgsDict,
 )
 
-from tap.aurora import (
-    ENGINE,
-    LOG_STATEMENTS,
-    MONITORING_INTERVALS,
-    NAME_PATTERN,
-    RESERVED_USERNAMES,
-    parse_engine_version,
-    scale_to_zero_versions,
-    supports_scale_to_zero,
-)
+from tap.aurora import ENGINE, EngineVersionRequest
 from tap.components.policies import service_assume_role
 from tap.components.roles import service_role
+from tap.limits import AURORA_SERVERLESS_CLASS, PERFORMANCE_INSIGHTS_FREE_RETENTION_DAYS
 from tap.naming import Labels, Namer
 
 PORT = 5432
 MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
-PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
-MAX_SERVERLESS_ACU = 256
-MAX_INSTANCES = 16  # one writer and 15 readers
-MAX_GLOBAL_SECONDARIES = 10
-# Ignore what RDS changes behind the program's back in a global database (pulumi-aws docs:
-# rds.GlobalCluster examples and "Upgrading Engine Versions").
-GLOBAL_PRIMARY_IGNORED = ("engineVersion",)
-GLOBAL_SECONDARY_IGNORED = ("replicationSourceIdentifier", "engineVersion")
+# The version a cluster is created with is resolved once, at create (resolve_engine_version).
+# After that AWS owns the minor version: auto_minor_version_upgrade moves the instances to new
+# minors in the maintenance window, and the provider then reads the new version back into
+# engineVersion (terraform-provider-aws sets it to the actual version unless the configured
+# one is a prefix of it; rds.GlobalCluster always does). Leaving engineVersion in the diff
+# would plan a "change" back to the release of the first deploy (a downgrade RDS refuses), or
+# an upgrade whenever a later deploy resolves a newer release. So engineVersion is ignored on
+# every member, as pulumi-aws's GlobalCluster docs advise for global members; a major upgrade
+# is a deliberate operation (docs/configuration.md).
+ENGINE_VERSION_IGNORED = ("engineVersion",)
+# A secondary's replication source is set by RDS when it joins the global cluster.
+SECONDARY_IGNORED = ("replicationSourceIdentifier", *ENGINE_VERSION_IGNORED)
 
-_INSTANCE_CLASS = re.compile(r"^db\.(serverless|[a-z][a-z0-9-]*\.[a-z0-9]+)$")
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9-]*$")
-
-# Stand-in for the global cluster id while validating, before the GlobalCluster exists.
+# Stand-in for the global cluster id while checking the wiring, before the GlobalCluster exists.
 _PENDING_GLOBAL_ID = "pending-global-cluster"
 _PENDING_PASSWORD = "pending-generated-password"
 
@@ -68,70 +59,38 @@ _PENDING_PASSWORD = "pending-generated-password"
 # --- pure logic --------------------------------------------------------------------------------
 
 
-def engine_family(engine_version: str) -> str:
-    """The parameter group family: '16.6' -> 'aurora-postgresql16'."""
-    major, _ = parse_engine_version(engine_version)
-    return f"{ENGINE}{major}"
-
-
-def validate_serverless_capacity(engine_version: str, min_acu: float, max_acu: float) -> None:
-    """Serverless v2 ACUs: half steps, 0 (scale to zero) only on new enough versions."""
-    for label, value in (("min", min_acu), ("max", max_acu)):
-        if value < 0 or (value * 2) != int(value * 2):
-            raise ValueError(
-                f"serverless {label} capacity must be a non-negative multiple of 0.5 ACU, "
-                f"got {value}"
-            )
-    if 0 < min_acu < 0.5:
-        raise ValueError(f"serverless min capacity must be 0 or at least 0.5 ACU, got {min_acu}")
-    if min_acu == 0 and not supports_scale_to_zero(engine_version):
-        raise ValueError(
-            f"serverless min capacity 0 (scale to zero) needs Aurora PostgreSQL "
-            f"{scale_to_zero_versions()} or later in its major; engine_version "
-            f"{engine_version} does not support it"
-        )
-    if max_acu < 1 or max_acu > MAX_SERVERLESS_ACU:
-        raise ValueError(
-            f"serverless max capacity must be between 1 and {MAX_SERVERLESS_ACU} ACU, got {max_acu}"
-        )
-    if max_acu < min_acu:
-        raise ValueError(f"serverless max capacity ({max_acu}) must be >= min capacity ({min_acu})")
-
-
 def serverless_scaling(
-    engine_version: str,
-    instance_class: str,
-    min_acu: float | None,
-    max_acu: float | None,
+    instance_class: str, min_acu: float | None, max_acu: float | None
 ) -> ClusterServerlessv2ScalingConfigurationArgsDict | None:
-    """The cluster's Serverless v2 range: required for db.serverless, refused otherwise."""
-    if instance_class != "db.serverless":
-        if min_acu is not None or max_acu is not None:
-            raise ValueError(
-                f"serverless capacities apply only to instance_class db.serverless, "
-                f"not {instance_class}"
-            )
+    """The cluster's Serverless v2 range: only for db.serverless (config checks the values)."""
+    if instance_class != AURORA_SERVERLESS_CLASS or min_acu is None or max_acu is None:
         return None
-    if min_acu is None or max_acu is None:
-        raise ValueError(
-            "instance_class db.serverless needs serverless_min_capacity and serverless_max_capacity"
-        )
-    validate_serverless_capacity(engine_version, min_acu, max_acu)
     return {"min_capacity": min_acu, "max_capacity": max_acu}
 
 
-def validate_identifier(value: str, what: str, max_length: int = 63) -> None:
-    """RDS identifiers: lowercase letters, digits and hyphens; start with a letter; no '--';
-    no trailing hyphen."""
-    if not 1 <= len(value) <= max_length:
-        raise ValueError(f"{what} {value!r} must be 1-{max_length} characters long")
-    if not _IDENTIFIER.match(value):
-        raise ValueError(
-            f"{what} {value!r} must start with a letter and hold only lowercase letters, "
-            "digits and hyphens"
-        )
-    if "--" in value or value.endswith("-"):
-        raise ValueError(f"{what} {value!r} must not contain '--' or end with a hyphen")
+def resolve_engine_version(
+    request: EngineVersionRequest, opts: pulumi.InvokeOutputOptions
+) -> pulumi.Output[str]:
+    """The newest release AWS offers for `request`, asked through the given region's provider.
+
+    `version=<major>` with `latest=True` picks the newest release in the major; AWS lists only
+    releases it offers for new clusters (include_all is off). A minimum the newest release does
+    not reach fails the deploy with a message naming the config key.
+    """
+    found = aws.rds.get_engine_version_output(
+        engine=ENGINE, version=str(request.major), latest=True, opts=opts
+    )
+
+    def meets_minimum(version: str) -> str:
+        if not request.admits(version):
+            raise pulumi.RunError(
+                f"tap:database.engineVersion {request}: the newest Aurora PostgreSQL "
+                f"{request.major} release AWS offers is {version}; lower the minimum or wait "
+                "for a newer release"
+            )
+        return version
+
+    return found.version_actual.apply(meets_minimum)
 
 
 def aurora_cluster_identifier(namer: Namer) -> str:
@@ -216,6 +175,10 @@ def instance_zone(
 
 @dataclass(frozen=True)
 class AuroraPostgresArgs:
+    """One cluster's settings. The values come validated from tap.config (StackConfig.database):
+    the component builds them as given and checks only how a cluster is wired into a global
+    database, which no config key decides."""
+
     labels: Labels
     region: str
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]  # the database tier
@@ -223,9 +186,12 @@ class AuroraPostgresArgs:
     kms_key_arn: pulumi.Input[str]  # the region's CMK
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
-    engine_version: str  # "16.6"
+    engine: EngineVersionRequest  # the configured major (and minimum)
     instance_class: str  # "db.serverless" or a provisioned class such as "db.r6g.large"
     instance_count: int
+    # The release to create with; None resolves `engine` through this region's provider.
+    # GlobalDatabase resolves once and hands every member the same release.
+    engine_version: pulumi.Input[str] | None = None
     # Required for a standalone cluster or a global primary; a secondary inherits both.
     master_username: str | None = None
     database_name: str | None = None
@@ -264,64 +230,17 @@ class AuroraPostgresArgs:
         return self.global_cluster_identifier is not None
 
 
-def validate_aurora_args(args: AuroraPostgresArgs) -> None:
-    """Every rule that needs no cloud; raises ValueError naming the offending field."""
-    parse_engine_version(args.engine_version)
-    if not _INSTANCE_CLASS.match(args.instance_class):
-        raise ValueError(
-            f"instance_class must look like db.serverless or db.r6g.large, "
-            f"got {args.instance_class!r}"
-        )
-    serverless_scaling(
-        args.engine_version,
-        args.instance_class,
-        args.serverless_min_capacity,
-        args.serverless_max_capacity,
-    )
-    identifier = args.cluster_identifier
-    validate_identifier(identifier, "cluster identifier")
-    # The longest instance name the cluster could ever need, so scaling out never breaks it.
-    validate_identifier(f"{identifier}-{MAX_INSTANCES - 1}", "instance identifier")
-    validate_identifier(final_snapshot_identifier(identifier), "final snapshot identifier", 255)
-
-    min_instances = 0 if args.secondary else 1
-    if not min_instances <= args.instance_count <= MAX_INSTANCES:
-        raise ValueError(
-            f"instance_count must be between {min_instances} and {MAX_INSTANCES}, "
-            f"got {args.instance_count}"
-        )
+def check_membership(args: AuroraPostgresArgs) -> None:
+    """How the cluster is wired: standalone, global primary or secondary. Raises ValueError."""
     if args.availability_zones is not None and len(args.availability_zones) == 0:
         raise ValueError("availability_zones must name at least one zone, or be None")
-    if not 1 <= args.backup_retention_days <= 35:
-        raise ValueError(
-            f"backup_retention_days must be between 1 and 35, got {args.backup_retention_days}"
-        )
-    if args.log_statement not in LOG_STATEMENTS:
-        raise ValueError(
-            f"log_statement must be one of {', '.join(LOG_STATEMENTS)}, got {args.log_statement!r}"
-        )
-    if args.log_min_duration_statement_ms < -1:
-        raise ValueError(
-            "log_min_duration_statement_ms must be -1 (off) or more, "
-            f"got {args.log_min_duration_statement_ms}"
-        )
-    if args.monitoring_interval not in MONITORING_INTERVALS:
-        raise ValueError(
-            f"monitoring_interval must be one of {', '.join(map(str, MONITORING_INTERVALS))}, "
-            f"got {args.monitoring_interval}"
-        )
-    if args.is_global and args.instance_class.startswith("db.t"):
-        raise ValueError(
-            f"Aurora global databases need memory-optimized instance classes (db.r5 or higher) "
-            f"or db.serverless, not the burstable {args.instance_class}"
-        )
     if args.secondary:
-        _validate_secondary(args)
+        _check_secondary(args)
     else:
-        _validate_writer(args)
+        _check_writer(args)
 
 
-def _validate_secondary(args: AuroraPostgresArgs) -> None:
+def _check_secondary(args: AuroraPostgresArgs) -> None:
     if not args.is_global:
         raise ValueError("a secondary cluster needs global_cluster_identifier")
     if args.source_region is None or args.source_region == args.region:
@@ -338,25 +257,11 @@ def _validate_secondary(args: AuroraPostgresArgs) -> None:
         raise ValueError("a secondary cluster takes no master_password (AWS refuses one)")
 
 
-def _validate_writer(args: AuroraPostgresArgs) -> None:
+def _check_writer(args: AuroraPostgresArgs) -> None:
     if args.source_region is not None:
         raise ValueError("source_region applies only to a secondary cluster")
     if args.master_username is None or args.database_name is None:
         raise ValueError("a standalone or primary cluster needs master_username and database_name")
-    if args.master_username.lower() in RESERVED_USERNAMES:
-        raise ValueError(
-            f"master_username must not be a default or reserved name, got {args.master_username!r}"
-        )
-    if not NAME_PATTERN.match(args.master_username):
-        raise ValueError(
-            "master_username must start with a letter and hold 1-63 letters, digits or "
-            f"underscores, got {args.master_username!r}"
-        )
-    if not NAME_PATTERN.match(args.database_name):
-        raise ValueError(
-            "database_name must start with a letter and hold 1-63 letters, digits or "
-            f"underscores, got {args.database_name!r}"
-        )
     if args.is_global and args.master_password is None:
         raise ValueError(
             "AWS does not support RDS-managed master passwords (manage_master_user_password) "
@@ -391,17 +296,23 @@ class AuroraPostgres(pulumi.ComponentResource):
     reader_endpoint: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
     cluster_identifier: pulumi.Output[str]
+    engine_version: pulumi.Output[str]  # the release the cluster is created with
     # None for global members (no managed secret) and until RDS reports the secret.
     master_secret_arn: pulumi.Output[str | None]
 
     def __init__(
         self, name: str, args: AuroraPostgresArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_aurora_args(args)
+        check_membership(args)
         super().__init__("tap:database:AuroraPostgres", name, None, opts)
         self._labels = labels = args.labels
         child = pulumi.ResourceOptions(parent=self)
-        family = engine_family(args.engine_version)
+        family = args.engine.family
+        self.engine_version = pulumi.Output.from_input(
+            args.engine_version
+            if args.engine_version is not None
+            else resolve_engine_version(args.engine, pulumi.InvokeOutputOptions(parent=self))
+        )
 
         subnet_group_name = labels.name("aurora-subnets")
         self.subnet_group = aws.rds.SubnetGroup(
@@ -484,17 +395,13 @@ class AuroraPostgres(pulumi.ComponentResource):
         # (the provider's own global example skips it there).
         skip_snapshot = args.skip_final_snapshot or args.secondary
         managed_password = not args.is_global
-        ignored: tuple[str, ...] = ()
-        if args.secondary:
-            ignored = GLOBAL_SECONDARY_IGNORED
-        elif args.is_global:
-            ignored = GLOBAL_PRIMARY_IGNORED
+        ignored = SECONDARY_IGNORED if args.secondary else ENGINE_VERSION_IGNORED
         return aws.rds.Cluster(
             identifier,
             cluster_identifier=identifier,
             engine=ENGINE,
             engine_mode="provisioned",
-            engine_version=args.engine_version,
+            engine_version=self.engine_version,
             port=PORT,
             db_subnet_group_name=self.subnet_group.name,
             vpc_security_group_ids=[args.security_group_id],
@@ -522,10 +429,7 @@ class AuroraPostgres(pulumi.ComponentResource):
                 None if skip_snapshot else final_snapshot_identifier(identifier)
             ),
             serverlessv2_scaling_configuration=serverless_scaling(
-                args.engine_version,
-                args.instance_class,
-                args.serverless_min_capacity,
-                args.serverless_max_capacity,
+                args.instance_class, args.serverless_min_capacity, args.serverless_max_capacity
             ),
             global_cluster_identifier=args.global_cluster_identifier,
             source_region=args.source_region,
@@ -534,7 +438,7 @@ class AuroraPostgres(pulumi.ComponentResource):
                 parent=self,
                 protect=args.protect,
                 depends_on=list(args.depends_on),
-                ignore_changes=list(ignored) or None,
+                ignore_changes=list(ignored),
             ),
         )
 
@@ -546,8 +450,8 @@ class AuroraPostgres(pulumi.ComponentResource):
             identifier=identifier,
             cluster_identifier=self.cluster.id,
             instance_class=args.instance_class,
+            # An instance runs its cluster's version: the cluster is where it is set.
             engine=aws.rds.EngineType.AURORA_POSTGRESQL,
-            engine_version=args.engine_version,
             db_parameter_group_name=self.instance_parameter_group.name,
             db_subnet_group_name=self.subnet_group.name,
             publicly_accessible=False,
@@ -560,7 +464,7 @@ class AuroraPostgres(pulumi.ComponentResource):
                 args.kms_key_arn if args.performance_insights else None
             ),
             performance_insights_retention_period=(
-                PERFORMANCE_INSIGHTS_RETENTION_DAYS if args.performance_insights else None
+                PERFORMANCE_INSIGHTS_FREE_RETENTION_DAYS if args.performance_insights else None
             ),
             monitoring_interval=args.monitoring_interval,
             monitoring_role_arn=monitoring,
@@ -608,8 +512,8 @@ def secondary_member(
     )
 
 
-def validate_global_database(args: GlobalDatabaseArgs) -> None:
-    validate_identifier(args.identifier, "global cluster identifier")
+def check_global_membership(args: GlobalDatabaseArgs) -> None:
+    """How the members are wired together; raises ValueError naming the member."""
     members = [args.primary, *args.secondaries]
     for member in members:
         if member.is_global or member.secondary or member.source_region is not None:
@@ -619,27 +523,24 @@ def validate_global_database(args: GlobalDatabaseArgs) -> None:
             )
         if member.region not in args.providers:
             raise ValueError(f"GlobalDatabase has no provider for region {member.region}")
-        if member.engine_version != args.primary.engine_version:
+        # One release for all: GlobalDatabase resolves it once, in the primary's region.
+        if member.engine != args.primary.engine or member.engine_version is not None:
             raise ValueError(
-                f"{member.region}: every member runs the primary's engine_version "
-                f"{args.primary.engine_version}, not {member.engine_version}"
+                f"{member.region}: every member runs the primary's engine {args.primary.engine}, "
+                "resolved once by GlobalDatabase; pass the same engine and no engine_version"
             )
     regions = [m.region for m in members]
     if len(set(regions)) != len(regions):
         raise ValueError(f"a global database has one cluster per region, got {regions}")
-    if len(args.secondaries) > MAX_GLOBAL_SECONDARIES:
-        raise ValueError(
-            f"a global database has at most {MAX_GLOBAL_SECONDARIES} secondary regions"
-        )
     # GlobalDatabase generates the primary's password when none is given.
-    validate_aurora_args(
+    check_membership(
         replace(
             primary_member(args.primary, _PENDING_GLOBAL_ID),
             master_password=args.primary.master_password or _PENDING_PASSWORD,
         )
     )
     for secondary in args.secondaries:
-        validate_aurora_args(secondary_member(secondary, _PENDING_GLOBAL_ID, args.primary.region))
+        check_membership(secondary_member(secondary, _PENDING_GLOBAL_ID, args.primary.region))
 
 
 # RDS refuses "/", '"', "@" and spaces in master passwords.
@@ -720,6 +621,7 @@ class GlobalDatabase(pulumi.ComponentResource):
     """An Aurora global database: the global cluster, its primary, and one secondary per region."""
 
     global_cluster: aws.rds.GlobalCluster
+    engine_version: pulumi.Output[str]  # the one release every member runs
     global_cluster_identifier: pulumi.Output[str]
     primary: AuroraPostgres
     secondaries: dict[str, AuroraPostgres]
@@ -729,9 +631,15 @@ class GlobalDatabase(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: GlobalDatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_global_database(args)
+        check_global_membership(args)
         super().__init__("tap:database:GlobalDatabase", name, None, opts)
-        primary = args.primary
+        primary_provider = args.providers[args.primary.region]
+        # Every member runs one release: resolved once, through the primary region's provider.
+        self.engine_version = resolve_engine_version(
+            args.primary.engine,
+            pulumi.InvokeOutputOptions(parent=self, provider=primary_provider),
+        )
+        primary = replace(args.primary, engine_version=self.engine_version)
         self.credentials = None
         if primary.master_password is None:
             self.credentials = MasterCredentials(
@@ -753,13 +661,16 @@ class GlobalDatabase(pulumi.ComponentResource):
             identifier,
             global_cluster_identifier=identifier,
             engine=ENGINE,
-            engine_version=primary.engine_version,
+            engine_version=self.engine_version,
             database_name=primary.database_name,
             storage_encrypted=True,
             deletion_protection=primary.deletion_protection,
             tags=args.labels.tags(identifier),
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.providers[primary.region], protect=primary.protect
+                parent=self,
+                provider=primary_provider,
+                protect=primary.protect,
+                ignore_changes=list(ENGINE_VERSION_IGNORED),
             ),
         )
         self.global_cluster_identifier = self.global_cluster.id
@@ -767,14 +678,19 @@ class GlobalDatabase(pulumi.ComponentResource):
         self.primary = AuroraPostgres(
             primary.labels.name("database"),
             primary_member(primary, self.global_cluster.id),
-            opts=pulumi.ResourceOptions(parent=self, providers=[args.providers[primary.region]]),
+            opts=pulumi.ResourceOptions(parent=self, providers=[primary_provider]),
         )
         # AWS refuses a secondary until the primary has an instance.
         primary_ready: list[pulumi.Resource] = [self.primary.cluster, *self.primary.instances]
         self.secondaries = {
             secondary.region: AuroraPostgres(
                 secondary.labels.name("database"),
-                secondary_member(secondary, self.global_cluster.id, primary.region, primary_ready),
+                secondary_member(
+                    replace(secondary, engine_version=self.engine_version),
+                    self.global_cluster.id,
+                    primary.region,
+                    primary_ready,
+                ),
                 opts=pulumi.ResourceOptions(
                     parent=self, providers=[args.providers[secondary.region]]
                 ),

@@ -8,7 +8,7 @@ from its first invocation.
 
 The code is the `.py` files under `tap/functions/api` (or `source_dir`), zipped by the engine
 from a `pulumi.AssetArchive`; or, with `image_uri`, a container image. Validation is pure and
-runs before anything is registered.
+runs before anything is registered; the settings arrive validated by tap.config.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from tap.components.logs import encrypted_log_group, validate_log_retention
+from tap.components.logs import encrypted_log_group
 from tap.components.policies import document, render, service_assume_role
 from tap.components.roles import service_role
 from tap.naming import Labels
@@ -29,15 +29,6 @@ from tap.naming import Labels
 DEFAULT_SOURCE_DIR = Path(__file__).resolve().parent.parent / "functions" / "api"
 HANDLER_FILE = "handler.py"
 HANDLER = "handler.handler"
-SUPPORTED_RUNTIMES: tuple[str, ...] = ("python3.11", "python3.12", "python3.13")
-ARCHITECTURES: tuple[str, ...] = ("arm64", "x86_64")
-MIN_MEMORY_MB = 128
-MAX_MEMORY_MB = 10_240
-MAX_LAMBDA_TIMEOUT_SECONDS = 900
-# API Gateway (REST) cuts every integration off after 29 s: a longer Lambda timeout only hides
-# work the client never sees.
-API_GATEWAY_TIMEOUT_SECONDS = 29
-UNRESERVED_CONCURRENCY = -1
 # The function reads and writes objects under this prefix of the data bucket, nothing else.
 RECORDS_PREFIX = "records/"
 VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
@@ -76,46 +67,6 @@ def source_archive(source_dir: Path) -> pulumi.AssetArchive:
         relative.as_posix(): pulumi.FileAsset(source_dir / relative) for relative in files
     }
     return pulumi.AssetArchive(assets)
-
-
-def validate_function_settings(
-    *,
-    runtime: str,
-    architecture: str,
-    memory_mb: int,
-    timeout_seconds: int,
-    reserved_concurrency: int,
-    log_retention_days: int,
-) -> None:
-    """Lambda's limits, and the API Gateway integration timeout, as one clear error each."""
-    if runtime not in SUPPORTED_RUNTIMES:
-        raise ValueError(
-            f"runtime {runtime!r} is not supported; use one of {', '.join(SUPPORTED_RUNTIMES)}"
-        )
-    if architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"architecture {architecture!r} is not supported; use one of {', '.join(ARCHITECTURES)}"
-        )
-    if not MIN_MEMORY_MB <= memory_mb <= MAX_MEMORY_MB:
-        raise ValueError(
-            f"memory_mb must be {MIN_MEMORY_MB}-{MAX_MEMORY_MB} (Lambda's limits), got {memory_mb}"
-        )
-    if not 1 <= timeout_seconds <= MAX_LAMBDA_TIMEOUT_SECONDS:
-        raise ValueError(
-            f"timeout_seconds must be 1-{MAX_LAMBDA_TIMEOUT_SECONDS} (Lambda's limits), "
-            f"got {timeout_seconds}"
-        )
-    if timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS:
-        raise ValueError(
-            f"timeout_seconds must be at most {API_GATEWAY_TIMEOUT_SECONDS}: API Gateway ends "
-            f"the integration after {API_GATEWAY_TIMEOUT_SECONDS} s, got {timeout_seconds}"
-        )
-    if reserved_concurrency < 1 and reserved_concurrency != UNRESERVED_CONCURRENCY:
-        raise ValueError(
-            "reserved_concurrency must be at least 1, or -1 for no reservation "
-            f"(0 would throttle every invocation), got {reserved_concurrency}"
-        )
-    validate_log_retention(log_retention_days)
 
 
 def log_group_name(function_name: str) -> str:
@@ -278,16 +229,6 @@ class ApiFunctionArgs:
 def validate_api_function_args(args: ApiFunctionArgs) -> None:
     if args.labels.region != args.region:
         raise ValueError(f"ApiFunction for {args.region} carries labels of {args.labels.region}")
-    validate_function_settings(
-        runtime=args.runtime,
-        architecture=args.architecture,
-        memory_mb=args.memory_mb,
-        timeout_seconds=args.timeout_seconds,
-        reserved_concurrency=args.reserved_concurrency,
-        log_retention_days=args.log_retention_days,
-    )
-    if args.image_uri is not None and not args.image_uri.strip():
-        raise ValueError("image_uri must name a container image, or be None for the zip")
 
 
 class ApiFunction(pulumi.ComponentResource):

@@ -1,20 +1,14 @@
-"""CloudWatch log groups: every one tap creates is KMS-encrypted and has a retention."""
+"""CloudWatch log groups: every one tap creates is KMS-encrypted and has a retention.
+
+The retention comes validated from tap.config (a value CloudWatch Logs accepts, from AWS's data).
+"""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
 
-from tap.config import LOG_RETENTION_DAYS
 from tap.naming import Labels
-
-
-def validate_log_retention(days: int) -> None:
-    if days not in LOG_RETENTION_DAYS:
-        raise ValueError(
-            f"log_retention_days {days} is not a retention CloudWatch Logs accepts; use one "
-            f"of {', '.join(map(str, LOG_RETENTION_DAYS))}"
-        )
 
 
 def encrypted_log_group(
@@ -27,7 +21,6 @@ def encrypted_log_group(
     kms_key_arn: pulumi.Input[str],
 ) -> aws.cloudwatch.LogGroup:
     """A log group created by tap (not left to the service), so it gets a key and a retention."""
-    validate_log_retention(retention_days)
     return aws.cloudwatch.LogGroup(
         logical_name,
         name=group_name,

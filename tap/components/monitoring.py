@@ -4,9 +4,10 @@ One Monitoring per region watches that region's Lambda function, REST API stage,
 and NAT gateways, plus the Aurora cluster where one lives and, in the primary region of prod,
 S3 cross-region replication. Every alarm notifies the topic on ALARM and on OK.
 
-Everything that needs no cloud is pure and tested without Pulumi: threshold and e-mail
-validation, the topic policy, the alarm definitions' shape and the dashboard body (built
-from Python data and rendered with json.dumps, never written as a JSON string by hand).
+Everything that needs no cloud is pure and tested without Pulumi: the alarm timing rules, the
+topic policy, the alarm definitions' shape and the dashboard body (built from Python data and
+rendered with json.dumps, never written as a JSON string by hand). The thresholds and the
+e-mail address arrive validated by tap.config.
 
 AWS facts this module encodes:
 - Alarms publish to a KMS-encrypted topic only if the key policy lets
@@ -24,10 +25,8 @@ AWS facts this module encodes:
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -44,13 +43,6 @@ DASHBOARD_PERIOD = 300
 MAX_RANGE_SHORT_PERIODS = 86400  # period < 1 hour: evaluation range <= 1 day
 MAX_RANGE_LONG_PERIODS = 604800  # period >= 1 hour: evaluation range <= 7 days
 TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
-
-_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-)
-_MAX_EMAIL_LENGTH = 254
-
 
 # --- pure validation ---------------------------------------------------------------------------
 
@@ -77,26 +69,17 @@ class AlarmThresholds:
     datapoints_to_alarm: int = 2  # "M of N": 2 breaching periods out of the last 3
 
 
-_WHOLE_NUMBER_FIELDS = ("period_seconds", "evaluation_periods", "datapoints_to_alarm")
-_PERCENT_FIELDS = ("db_cpu_percent",)
+# Alarm timing is the component's own (tap.config validates the thresholds themselves).
+_TIMING_FIELDS = ("period_seconds", "evaluation_periods", "datapoints_to_alarm")
 
 
 def validate_thresholds(thresholds: AlarmThresholds) -> None:
-    """Raise ValueError naming the first field that CloudWatch would refuse or that is absurd."""
-    for item in fields(thresholds):
-        value = getattr(thresholds, item.name)
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not is_number or not math.isfinite(value) or value <= 0:
+    """Raise ValueError naming the first timing field CloudWatch would refuse."""
+    for name in _TIMING_FIELDS:
+        value = getattr(thresholds, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ValueError(
-                f"alarm threshold {item.name} must be a positive number, got {value!r}"
-            )
-        if item.name in _WHOLE_NUMBER_FIELDS and not isinstance(value, int):
-            raise ValueError(f"alarm threshold {item.name} must be a whole number, got {value!r}")
-    for name in _PERCENT_FIELDS:
-        if getattr(thresholds, name) > 100:
-            raise ValueError(
-                f"alarm threshold {name} is a percentage and must be at most 100, "
-                f"got {getattr(thresholds, name)!r}"
+                f"alarm threshold {name} must be a positive whole number, got {value!r}"
             )
     period = thresholds.period_seconds
     if period % 60:
@@ -116,15 +99,6 @@ def validate_thresholds(thresholds: AlarmThresholds) -> None:
             f"alarm thresholds period_seconds x evaluation_periods is {span} s; CloudWatch "
             f"allows at most {limit} s for a {period} s period"
         )
-
-
-def validate_alarm_email(email: str) -> str:
-    """The address alarms are e-mailed to; raises ValueError unless it looks like one."""
-    if len(email) > _MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
-        raise ValueError(
-            f"alarm_email {email!r} is not a valid email address (expected name@example.com)"
-        )
-    return email
 
 
 # --- args --------------------------------------------------------------------------------------
@@ -173,8 +147,6 @@ def validate_monitoring_args(args: MonitoringArgs) -> None:
         raise ValueError(f"monitoring for {args.region} carries labels of {args.labels.region}")
     if not args.stage_name:
         raise ValueError("stage_name must name the API stage to watch")
-    if args.alarm_email is not None:
-        validate_alarm_email(args.alarm_email)
     validate_thresholds(args.thresholds)
     if args.replication is not None:
         targets = args.replication.destinations

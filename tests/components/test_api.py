@@ -559,31 +559,10 @@ def test_everything_is_named_tagged_and_in_the_region() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"endpoint_type": "EDGE"}, "endpoint_type must be one of REGIONAL, PRIVATE, got 'EDGE'"),
         (
             {"vpc_endpoint_id": None},
             "endpoint_type PRIVATE needs vpc_endpoint_id (the region's execute-api interface "
             "endpoint): a private API is reachable only through one",
-        ),
-        (
-            {"execution_log_level": "DEBUG"},
-            "execution_log_level must be one of ERROR, INFO, got 'DEBUG'",
-        ),
-        ({"throttling_burst_limit": 0}, "throttling_burst_limit must be positive, got 0"),
-        ({"throttling_rate_limit": -1.0}, "throttling_rate_limit must be positive, got -1.0"),
-        (
-            {"stage_name": "v1/beta"},
-            "stage_name 'v1/beta' is not allowed; use 1-128 letters, digits and underscores",
-        ),
-        (
-            {"stage_name": ""},
-            "stage_name '' is not allowed; use 1-128 letters, digits and underscores",
-        ),
-        (
-            {"log_retention_days": 10},
-            "log_retention_days 10 is not a retention CloudWatch Logs accepts; use one of 1, 3, "
-            "5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, "
-            "2922, 3288, 3653",
         ),
         ({"region": "us-west-2"}, "api labels are for us-east-1, not us-west-2"),
     ],

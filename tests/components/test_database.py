@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
@@ -13,27 +14,23 @@ import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
 import tap.plan
+from tap.aurora import EngineVersionRequest, newest_offered
 from tap.components.database import (
-    GLOBAL_PRIMARY_IGNORED,
-    GLOBAL_SECONDARY_IGNORED,
+    ENGINE_VERSION_IGNORED,
+    SECONDARY_IGNORED,
     AuroraPostgres,
     AuroraPostgresArgs,
     GlobalDatabase,
     GlobalDatabaseArgs,
-    engine_family,
+    check_global_membership,
+    check_membership,
     final_snapshot_identifier,
     instance_zone,
     monitoring_trust,
-    parse_engine_version,
     serverless_scaling,
-    supports_scale_to_zero,
-    validate_aurora_args,
-    validate_global_database,
-    validate_identifier,
-    validate_serverless_capacity,
 )
 from tap.naming import region_code
-from tap.plan import PlanMocks, RecordingMonitor, run_under_mocks
+from tap.plan import PlanError, PlanMocks, RecordingMonitor, run_under_mocks
 from tests.conftest import is_taggable, labels_for, plan_program, refused_before_registering
 
 ACCOUNT = "111122223333"
@@ -65,7 +62,7 @@ def db_args(region: str = PRIMARY, **overrides: Any) -> AuroraPostgresArgs:
         "kms_key_arn": key_arn(region),
         "account_id": ACCOUNT,
         "partition": "aws",
-        "engine_version": "16.6",
+        "engine": EngineVersionRequest(16),
         "instance_class": "db.r6g.large",
         "instance_count": 2,
         "master_username": "tapadmin",
@@ -115,135 +112,19 @@ def keys_of(value: Any) -> Iterator[str]:
 # --- pure logic --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("version", "family"),
-    [
-        ("16.6", "aurora-postgresql16"),
-        ("13.15", "aurora-postgresql13"),
-        ("17.4", "aurora-postgresql17"),
-    ],
-)
-def test_engine_family_follows_the_major_version(version: str, family: str) -> None:
-    assert engine_family(version) == family
-    assert parse_engine_version(version) == tuple(int(p) for p in version.split("."))
+# The release the offline plan resolves "16" to: the newest AWS offers (AWS's data).
+NEWEST_16 = newest_offered(EngineVersionRequest(16))
+# RDS identifiers: a letter, then letters, digits and single hyphens, no trailing hyphen.
+RDS_IDENTIFIER = re.compile(r"[a-z](?:-?[a-z0-9])*")
 
 
-@pytest.mark.parametrize("version", ["16", "16.6.1", "v16.6", "16.x", ""])
-def test_engine_version_must_be_major_dot_minor(version: str) -> None:
-    with pytest.raises(ValueError) as error:
-        engine_family(version)
-    assert str(error.value) == f"engine_version must be MAJOR.MINOR like '16.6', got {version!r}"
+def test_serverless_scaling_is_set_for_db_serverless_only() -> None:
+    assert serverless_scaling("db.serverless", 0, 4) == {"min_capacity": 0, "max_capacity": 4}
+    assert serverless_scaling("db.serverless", 0.5, None) is None
+    assert serverless_scaling("db.r6g.large", 0.5, 4) is None
 
 
-@pytest.mark.parametrize(
-    ("version", "supported"),
-    [
-        ("12.22", False),
-        ("13.14", False),
-        ("13.15", True),
-        ("14.11", False),
-        ("14.12", True),
-        ("15.6", False),
-        ("15.7", True),
-        ("16.2", False),
-        ("16.3", True),
-        ("17.4", True),
-        ("18.1", False),  # unknown to tap until SCALE_TO_ZERO_SINCE says otherwise
-    ],
-)
-def test_scale_to_zero_needs_a_new_enough_version(version: str, supported: bool) -> None:
-    assert supports_scale_to_zero(version) is supported
-
-
-@pytest.mark.parametrize(
-    ("version", "min_acu", "max_acu", "message"),
-    [
-        (
-            "16.2",
-            0,
-            4,
-            "serverless min capacity 0 (scale to zero) needs Aurora PostgreSQL 13.15, 14.12, "
-            "15.7, 16.3, 17.4 or later in its major; engine_version 16.2 does not support it",
-        ),
-        ("16.6", 4, 2, "serverless max capacity (2) must be >= min capacity (4)"),
-        ("16.6", 0.5, 256.5, "serverless max capacity must be between 1 and 256 ACU, got 256.5"),
-        ("16.6", 0.5, 0.5, "serverless max capacity must be between 1 and 256 ACU, got 0.5"),
-        (
-            "16.6",
-            0.75,
-            4,
-            "serverless min capacity must be a non-negative multiple of 0.5 ACU, got 0.75",
-        ),
-        (
-            "16.6",
-            -0.5,
-            4,
-            "serverless min capacity must be a non-negative multiple of 0.5 ACU, got -0.5",
-        ),
-    ],
-)
-def test_serverless_capacity_is_validated(
-    version: str, min_acu: float, max_acu: float, message: str
-) -> None:
-    with pytest.raises(ValueError) as error:
-        validate_serverless_capacity(version, min_acu, max_acu)
-    assert str(error.value) == message
-
-
-@pytest.mark.parametrize(("min_acu", "max_acu"), [(0, 1), (0.5, 256), (2, 2), (8, 64.5)])
-def test_valid_serverless_capacities_pass(min_acu: float, max_acu: float) -> None:
-    validate_serverless_capacity("16.6", min_acu, max_acu)
-    assert serverless_scaling("16.6", "db.serverless", min_acu, max_acu) == {
-        "min_capacity": min_acu,
-        "max_capacity": max_acu,
-    }
-
-
-def test_serverless_capacities_belong_to_db_serverless_only() -> None:
-    assert serverless_scaling("16.6", "db.r6g.large", None, None) is None
-    with pytest.raises(ValueError) as error:
-        serverless_scaling("16.6", "db.r6g.large", 0.5, 4)
-    assert str(error.value) == (
-        "serverless capacities apply only to instance_class db.serverless, not db.r6g.large"
-    )
-    with pytest.raises(ValueError) as error:
-        serverless_scaling("16.6", "db.serverless", 0.5, None)
-    assert str(error.value) == (
-        "instance_class db.serverless needs serverless_min_capacity and serverless_max_capacity"
-    )
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        (
-            "Tap-db",
-            "cluster identifier 'Tap-db' must start with a letter and hold only "
-            "lowercase letters, digits and hyphens",
-        ),
-        (
-            "1tap",
-            "cluster identifier '1tap' must start with a letter and hold only "
-            "lowercase letters, digits and hyphens",
-        ),
-        (
-            "tap_db",
-            "cluster identifier 'tap_db' must start with a letter and hold only "
-            "lowercase letters, digits and hyphens",
-        ),
-        ("tap--db", "cluster identifier 'tap--db' must not contain '--' or end with a hyphen"),
-        ("tap-db-", "cluster identifier 'tap-db-' must not contain '--' or end with a hyphen"),
-        ("a" * 64, f"cluster identifier {'a' * 64!r} must be 1-63 characters long"),
-    ],
-)
-def test_identifier_rules(value: str, message: str) -> None:
-    with pytest.raises(ValueError) as error:
-        validate_identifier(value, "cluster identifier")
-    assert str(error.value) == message
-
-
-def test_identifier_accepts_63_lowercase_characters() -> None:
-    validate_identifier("a" + "-b" * 31, "cluster identifier")
+def test_final_snapshots_are_named_after_the_cluster() -> None:
     assert final_snapshot_identifier("tap-prod-use1-aurora") == "tap-prod-use1-aurora-final"
 
 
@@ -273,46 +154,15 @@ GLOBAL_PASSWORD_MESSAGE = (
 )
 
 
+# Limits, names and classes are tap.config's to check (tests/test_config.py); the component
+# checks only how a cluster is wired.
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         (
-            {"master_username": "postgres"},
-            "master_username must not be a default or reserved name, got 'postgres'",
-        ),
-        (
-            {"master_username": "9admin"},
-            "master_username must start with a letter and hold 1-63 "
-            "letters, digits or underscores, got '9admin'",
-        ),
-        (
-            {"database_name": "tap-db"},
-            "database_name must start with a letter and hold 1-63 "
-            "letters, digits or underscores, got 'tap-db'",
-        ),
-        (
             {"database_name": None},
             "a standalone or primary cluster needs master_username and database_name",
         ),
-        ({"instance_count": 0}, "instance_count must be between 1 and 16, got 0"),
-        ({"instance_count": 17}, "instance_count must be between 1 and 16, got 17"),
-        (
-            {"instance_class": "r6g.large"},
-            "instance_class must look like db.serverless or db.r6g.large, got 'r6g.large'",
-        ),
-        (
-            {"log_statement": "verbose"},
-            "log_statement must be one of none, ddl, mod, all, got 'verbose'",
-        ),
-        (
-            {"log_min_duration_statement_ms": -2},
-            "log_min_duration_statement_ms must be -1 (off) or more, got -2",
-        ),
-        (
-            {"monitoring_interval": 7},
-            "monitoring_interval must be one of 0, 1, 5, 10, 15, 30, 60, got 7",
-        ),
-        ({"backup_retention_days": 0}, "backup_retention_days must be between 1 and 35, got 0"),
         ({"availability_zones": []}, "availability_zones must name at least one zone, or be None"),
         ({"source_region": "us-west-2"}, "source_region applies only to a secondary cluster"),
         (
@@ -321,30 +171,11 @@ GLOBAL_PASSWORD_MESSAGE = (
             "Secrets Manager; do not pass master_password",
         ),
         ({"global_cluster_identifier": "g"}, GLOBAL_PASSWORD_MESSAGE),
-        (
-            {
-                "global_cluster_identifier": "g",
-                "master_password": "x",
-                "instance_class": "db.t4g.medium",
-            },
-            "Aurora global databases need memory-optimized instance classes (db.r5 or higher) "
-            "or db.serverless, not the burstable db.t4g.medium",
-        ),
-        (
-            {"labels": labels_for(PRIMARY, suffix="Prod")},
-            "cluster identifier "
-            "'tap-Prod-use1-aurora' must start with a letter and hold only lowercase letters, "
-            "digits and hyphens",
-        ),
-        (
-            {"labels": labels_for(PRIMARY, suffix="a" * 47)},
-            f"instance identifier 'tap-{'a' * 47}-use1-aurora-15' must be 1-63 characters long",
-        ),
     ],
 )
-def test_cluster_args_are_validated(overrides: dict[str, Any], message: str) -> None:
+def test_cluster_wiring_is_checked(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError) as error:
-        validate_aurora_args(db_args(**overrides))
+        check_membership(db_args(**overrides))
     assert str(error.value) == message
 
 
@@ -376,15 +207,15 @@ def test_cluster_args_are_validated(overrides: dict[str, Any], message: str) -> 
         ),
     ],
 )
-def test_secondary_args_are_validated(overrides: dict[str, Any], message: str) -> None:
+def test_secondary_wiring_is_checked(overrides: dict[str, Any], message: str) -> None:
     values: dict[str, Any] = {"secondary": True, "global_cluster_identifier": "g", **overrides}
     with pytest.raises(ValueError) as error:
-        validate_aurora_args(secondary_args("us-west-2", **values))
+        check_membership(secondary_args("us-west-2", **values))
     assert str(error.value) == message
 
 
 def test_a_headless_secondary_and_a_serverless_global_member_are_valid() -> None:
-    validate_aurora_args(
+    check_membership(
         secondary_args(
             "us-west-2",
             secondary=True,
@@ -393,7 +224,7 @@ def test_a_headless_secondary_and_a_serverless_global_member_are_valid() -> None
             instance_count=0,
         )
     )
-    validate_aurora_args(
+    check_membership(
         db_args(
             global_cluster_identifier="g",
             master_password="x",
@@ -430,8 +261,14 @@ def _global_args(**overrides: Any) -> GlobalDatabaseArgs:
         ),
         ({"providers": {PRIMARY: object()}}, "GlobalDatabase has no provider for region us-west-2"),
         (
-            {"secondaries": [secondary_args("us-west-2", engine_version="16.4")]},
-            "us-west-2: every member runs the primary's engine_version 16.6, not 16.4",
+            {"secondaries": [secondary_args("us-west-2", engine=EngineVersionRequest(17))]},
+            "us-west-2: every member runs the primary's engine 16, resolved once by "
+            "GlobalDatabase; pass the same engine and no engine_version",
+        ),
+        (
+            {"secondaries": [secondary_args("us-west-2", engine_version="16.9")]},
+            "us-west-2: every member runs the primary's engine 16, resolved once by "
+            "GlobalDatabase; pass the same engine and no engine_version",
         ),
         (
             {"secondaries": [secondary_args(PRIMARY)]},
@@ -446,17 +283,20 @@ def _global_args(**overrides: Any) -> GlobalDatabaseArgs:
 )
 def test_global_database_args_are_validated(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError) as error:
-        validate_global_database(_global_args(**overrides))
+        check_global_membership(_global_args(**overrides))
     assert str(error.value) == message
 
 
 def test_invalid_args_fail_before_anything_is_registered() -> None:
     def program() -> None:
-        AuroraPostgres("tap-test-use1-database", db_args(master_username="postgres"))
+        AuroraPostgres("tap-test-use1-database", db_args(master_password="x"))
 
     error, registered = refused_before_registering(program)
     assert isinstance(error, ValueError)
-    assert "master_username must not be a default" in str(error)
+    assert (
+        str(error) == "a standalone cluster lets RDS manage the master password in "
+        "Secrets Manager; do not pass master_password"
+    )
     assert registered == []
 
 
@@ -492,7 +332,7 @@ def test_cluster_is_encrypted_tls_only_with_a_managed_password() -> None:
     assert inputs["clusterIdentifier"] == "tap-test-use1-aurora"
     assert inputs["engine"] == "aurora-postgresql"
     assert inputs["engineMode"] == "provisioned"
-    assert inputs["engineVersion"] == "16.6"
+    assert inputs["engineVersion"] == NEWEST_16
     assert inputs["storageEncrypted"] is True
     assert inputs["kmsKeyId"] == key_arn(PRIMARY)
     assert inputs["manageMasterUserPassword"] is True
@@ -577,7 +417,9 @@ def test_cluster_parameters() -> None:
 
 
 def test_instance_parameters() -> None:
-    resources = cached(log_statement="all", log_min_duration_statement_ms=-1, engine_version="15.8")
+    resources = cached(
+        log_statement="all", log_min_duration_statement_ms=-1, engine=EngineVersionRequest(15, 10)
+    )
     group = one(resources, INSTANCE_PG)
     assert group["inputs"]["family"] == "aurora-postgresql15"
     params = {p["name"]: p["value"] for p in group["inputs"]["parameters"]}
@@ -588,7 +430,11 @@ def test_instance_parameters() -> None:
     }
     for instance in of_type(resources, INSTANCE):
         assert instance["inputs"]["dbParameterGroupName"] == group["inputs"]["name"]
-        assert instance["inputs"]["engineVersion"] == "15.8"
+        # An instance runs its cluster's release; only the cluster names it.
+        assert "engineVersion" not in instance["inputs"]
+    assert one(resources, CLUSTER)["inputs"]["engineVersion"] == newest_offered(
+        EngineVersionRequest(15, 10)
+    )
 
 
 def test_instances() -> None:
@@ -683,11 +529,14 @@ def test_every_resource_is_named_and_tagged() -> None:
 
 def test_rds_identifiers_are_valid() -> None:
     resources = cached(instance_count=3)
-    validate_identifier(one(resources, CLUSTER)["inputs"]["clusterIdentifier"], "cluster")
-    for instance in of_type(resources, INSTANCE):
-        validate_identifier(instance["inputs"]["identifier"], "instance")
-    for group in (*of_type(resources, CLUSTER_PG), *of_type(resources, INSTANCE_PG)):
-        validate_identifier(group["inputs"]["name"], "parameter group", 255)
+    names = [one(resources, CLUSTER)["inputs"]["clusterIdentifier"]]
+    names += [i["inputs"]["identifier"] for i in of_type(resources, INSTANCE)]
+    names += [
+        g["inputs"]["name"]
+        for g in (*of_type(resources, CLUSTER_PG), *of_type(resources, INSTANCE_PG))
+    ]
+    for name in names:
+        assert RDS_IDENTIFIER.fullmatch(name) and len(name) <= 63, name
 
 
 # --- a global database -------------------------------------------------------------------------
@@ -733,7 +582,7 @@ def test_global_cluster() -> None:
     assert global_cluster["name"] == "tap-test-gbl-aurora-global"
     assert inputs["globalClusterIdentifier"] == "tap-test-gbl-aurora-global"
     assert inputs["engine"] == "aurora-postgresql"
-    assert inputs["engineVersion"] == "16.6"
+    assert inputs["engineVersion"] == NEWEST_16
     assert inputs["storageEncrypted"] is True
     assert inputs["deletionProtection"] is True
     assert inputs["databaseName"] == "tap"
@@ -819,7 +668,7 @@ def test_global_members_ignore_what_rds_changes_for_them() -> None:
 
     class Recording(RecordingMonitor):
         def RegisterResource(self, request: Any) -> Any:
-            if request.type == CLUSTER:
+            if request.type in (CLUSTER, GLOBAL):
                 ignored[request.name] = list(request.ignoreChanges)
             return super().RegisterResource(request)
 
@@ -830,11 +679,81 @@ def test_global_members_ignore_what_rds_changes_for_them() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tap.plan, "RecordingMonitor", Recording)
         run_under_mocks(both, stack="test")
-    assert ignored["tap-test-use1-aurora"] == list(GLOBAL_PRIMARY_IGNORED)
+    assert ignored["tap-test-gbl-aurora-global"] == list(ENGINE_VERSION_IGNORED)
+    assert ignored["tap-test-use1-aurora"] == list(ENGINE_VERSION_IGNORED)
     for region in SECONDARIES:
-        assert ignored[f"tap-test-{region_code(region)}-aurora"] == list(GLOBAL_SECONDARY_IGNORED)
-    assert "replicationSourceIdentifier" in GLOBAL_SECONDARY_IGNORED
-    assert ignored["tap-solo-use1-aurora"] == []
+        assert ignored[f"tap-test-{region_code(region)}-aurora"] == list(SECONDARY_IGNORED)
+    assert set(SECONDARY_IGNORED) == {"replicationSourceIdentifier", "engineVersion"}
+    # AWS's minor upgrades are never fought: a standalone cluster ignores them too.
+    assert ignored["tap-solo-use1-aurora"] == ["engineVersion"]
+
+
+class VersionLookups(PlanMocks):
+    """Records each aws.rds.get_engine_version invoke and the region it went to."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.lookups: list[tuple[str | None, dict[str, Any]]] = []
+
+    def call(self, args: Any) -> dict[str, Any]:
+        if args.token == "aws:rds/getEngineVersion:getEngineVersion":
+            self.lookups.append((self.region_of_provider(args.provider), dict(args.args)))
+        return super().call(args)
+
+
+def test_a_global_database_resolves_one_release_in_its_primary_region() -> None:
+    mocks = VersionLookups()
+    recording, _ = run_under_mocks(global_program(), stack="test", mocks=mocks)
+    (lookup,) = mocks.lookups
+    assert lookup[0] == PRIMARY
+    assert (lookup[1]["engine"], lookup[1]["version"], lookup[1]["latest"]) == (
+        "aurora-postgresql",
+        "16",
+        True,
+    )
+    members = [r for r in recording.registrations if r.type in (CLUSTER, GLOBAL)]
+    assert len(members) == 4
+    assert {m.inputs["engineVersion"] for m in members} == {NEWEST_16}
+
+
+def test_a_regional_cluster_resolves_its_release_through_its_own_region() -> None:
+    mocks = VersionLookups()
+
+    def program() -> None:
+        provider = aws.Provider("tap-test-usw2-aws", region="us-west-2")
+        AuroraPostgres(
+            "tap-test-usw2-database",
+            db_args("us-west-2"),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+
+    run_under_mocks(program, stack="test", mocks=mocks)
+    assert [region for region, _ in mocks.lookups] == ["us-west-2"]
+
+
+def test_a_given_release_is_used_as_is() -> None:
+    mocks = VersionLookups()
+    recording, _ = run_under_mocks(
+        lambda: AuroraPostgres("tap-test-use1-database", db_args(engine_version="16.9")),
+        stack="test",
+        mocks=mocks,
+    )
+    assert mocks.lookups == []
+    (cluster,) = [r for r in recording.registrations if r.type == CLUSTER]
+    assert cluster.inputs["engineVersion"] == "16.9"
+
+
+def test_a_minimum_newer_than_every_release_fails_the_deploy_naming_the_key() -> None:
+    unreachable = EngineVersionRequest(16, 99)
+    with pytest.raises(PlanError) as error:
+        run_under_mocks(
+            lambda: AuroraPostgres("tap-test-use1-database", db_args(engine=unreachable)),
+            stack="test",
+        )
+    assert str(error.value) == (
+        f"tap:database.engineVersion 16.99: the newest Aurora PostgreSQL 16 release AWS offers "
+        f"is {NEWEST_16}; lower the minimum or wait for a newer release"
+    )
 
 
 def test_global_resources_are_tagged() -> None:
@@ -967,5 +886,5 @@ def test_a_global_database_generates_credentials_when_none_are_given() -> None:
 
 def test_a_standalone_global_member_still_needs_a_password() -> None:
     with pytest.raises(ValueError) as error:
-        validate_aurora_args(db_args(global_cluster_identifier="g"))
+        check_membership(db_args(global_cluster_identifier="g"))
     assert str(error.value) == GLOBAL_PASSWORD_MESSAGE

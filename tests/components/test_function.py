@@ -1,4 +1,4 @@
-"""ApiFunction: packaging, limits, VPC, environment, logs, dead letters, IAM and ordering."""
+"""ApiFunction: packaging, VPC, environment, logs, dead letters, IAM and ordering."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from tap.components.function import (
     execution_policy,
     source_archive,
     source_files,
-    validate_function_settings,
 )
 from tap.naming import region_code
 from tap.plan import MOCK_ACCOUNT_ID, PlanMocks
@@ -215,91 +214,14 @@ def test_the_image_variant_needs_no_source_dir(tmp_path: Path) -> None:
 
 
 # --- validation --------------------------------------------------------------------------------
-
-VALID = {
-    "runtime": "python3.12",
-    "architecture": "arm64",
-    "memory_mb": 512,
-    "timeout_seconds": 20,
-    "reserved_concurrency": 10,
-    "log_retention_days": 30,
-}
+# Runtime, memory, timeout, concurrency and retention are tap.config's to check
+# (tests/test_config.py); the component checks what only its caller can get wrong.
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (
-            {"runtime": "python3.9"},
-            "runtime 'python3.9' is not supported; use one of python3.11, python3.12, python3.13",
-        ),
-        (
-            {"runtime": "nodejs20.x"},
-            "runtime 'nodejs20.x' is not supported; use one of python3.11, python3.12, python3.13",
-        ),
-        (
-            {"architecture": "amd64"},
-            "architecture 'amd64' is not supported; use one of arm64, x86_64",
-        ),
-        ({"memory_mb": 127}, "memory_mb must be 128-10240 (Lambda's limits), got 127"),
-        ({"memory_mb": 10241}, "memory_mb must be 128-10240 (Lambda's limits), got 10241"),
-        ({"timeout_seconds": 0}, "timeout_seconds must be 1-900 (Lambda's limits), got 0"),
-        ({"timeout_seconds": 901}, "timeout_seconds must be 1-900 (Lambda's limits), got 901"),
-        (
-            {"timeout_seconds": 30},
-            "timeout_seconds must be at most 29: API Gateway ends the integration after 29 s, "
-            "got 30",
-        ),
-        (
-            {"reserved_concurrency": 0},
-            "reserved_concurrency must be at least 1, or -1 for no reservation "
-            "(0 would throttle every invocation), got 0",
-        ),
-        (
-            {"reserved_concurrency": -2},
-            "reserved_concurrency must be at least 1, or -1 for no reservation "
-            "(0 would throttle every invocation), got -2",
-        ),
-        (
-            {"log_retention_days": 8},
-            "log_retention_days 8 is not a retention CloudWatch Logs accepts; use one of "
-            "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, "
-            "2557, 2922, 3288, 3653",
-        ),
-    ],
-)
-def test_bad_settings_fail_with_a_clear_message(overrides: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as error:
-        validate_function_settings(**{**VALID, **overrides})
-    assert str(error.value) == message
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"runtime": "python3.11"},
-        {"runtime": "python3.13"},
-        {"architecture": "x86_64"},
-        {"memory_mb": 128},
-        {"memory_mb": 10240},
-        {"timeout_seconds": 1},
-        {"timeout_seconds": 29},
-        {"reserved_concurrency": 1},
-        {"reserved_concurrency": -1},
-        {"log_retention_days": 3653},
-    ],
-)
-def test_the_limits_themselves_are_accepted(overrides: dict[str, Any]) -> None:
-    validate_function_settings(**{**VALID, **overrides})
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"timeout_seconds": 60}, "timeout_seconds must be at most 29"),
-        ({"runtime": "python3.10"}, "runtime 'python3.10' is not supported"),
         ({"region": "eu-central-1"}, "ApiFunction for eu-central-1 carries labels of us-west-2"),
-        ({"image_uri": " "}, "image_uri must name a container image, or be None for the zip"),
         ({"source_dir": Path("/nonexistent/tap-api")}, "is not a directory"),
     ],
 )

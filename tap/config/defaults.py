@@ -1,0 +1,202 @@
+"""What each environment gets when its stack file leaves a key out.
+
+Defaults are raw config, written the way a stack file writes it, and are merged into the
+stack file's values before validation: the merged result is validated once, as a whole, so a
+default is held to exactly the rules a user's value is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from tap.baseline import PROD_MIN_LOG_RETENTION_DAYS
+from tap.config.base import ENVIRONMENTS, SUPPORTED_REGIONS, Region
+from tap.config.errors import config_key
+from tap.config.network import default_vpc_cidr
+
+# Second octet of each environment's default VPC blocks: 10.<base + region index>.0.0/16.
+CIDR_BASE = {"dev": 10, "staging": 20, "prod": 30}
+
+_DEV: dict[str, Any] = {
+    "regions": ["us-east-1", "us-west-2"],
+    "allowedCidrs": [],
+    "enableBastionSsh": False,
+    "logRetentionDays": 30,
+    "kmsDeletionWindowDays": 7,
+    "tags": {},
+    "manageAccountPasswordPolicy": False,
+    "allowedAccountIds": [],
+    "storage": {
+        "noncurrentVersionExpirationDays": 7,
+        "abortIncompleteMultipartDays": 7,
+        "replicationTimeControl": False,
+    },
+    "database": {
+        "engineVersion": "16",
+        "instanceClass": "db.serverless",
+        "instanceCount": 1,
+        "serverlessMinCapacity": 0,  # scales to zero when idle
+        "serverlessMaxCapacity": 4,
+        "backupRetentionDays": 1,
+        "global": False,
+        "logStatement": "ddl",
+        "logMinDurationStatementMs": 500,
+        "performanceInsights": True,
+        "monitoringInterval": 0,
+        "masterUsername": "tap_admin",
+        "databaseName": "tap",
+    },
+    "function": {
+        "memoryMb": 256,
+        "timeoutSeconds": 10,
+        "reservedConcurrency": 5,
+        "runtime": "python3.12",
+        "architecture": "arm64",
+    },
+    "api": {
+        "endpointType": "REGIONAL",
+        "throttlingBurstLimit": 20,
+        "throttlingRateLimit": 10,
+        "executionLogLevel": "INFO",
+        "stageName": "v1",
+    },
+    "monitoring": {
+        "thresholds": {
+            "lambdaErrors": 1,
+            "lambdaThrottles": 1,
+            "api5xxErrors": 1,
+            "apiP99LatencyMs": 5000,
+            "dbCpuPercent": 80,
+            "dbFreeMemoryMb": 256,
+            "dbConnections": 100,
+            "replicationLatencySeconds": 900,
+            "natPacketDrops": 100,
+        }
+    },
+}
+# What a region's network gets, per environment; the CIDR comes from CIDR_BASE.
+_NETWORK = {
+    "dev": {"azCount": 2, "natStrategy": "single"},
+    "staging": {"azCount": 2, "natStrategy": "single"},
+    "prod": {"azCount": 3, "natStrategy": "perAz"},
+}
+
+
+def merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` on top of `base`, maps merged key by key; anything else is replaced whole."""
+    result = {k: merged(v, {}) if isinstance(v, Mapping) else v for k, v in base.items()}
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+# staging and prod differ from dev only where written.
+ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dev": _DEV,
+    "staging": merged(
+        _DEV,
+        {
+            "regions": list(SUPPORTED_REGIONS),
+            "kmsDeletionWindowDays": 14,
+            "storage": {"noncurrentVersionExpirationDays": 30},
+            "database": {
+                "serverlessMinCapacity": 0.5,
+                "serverlessMaxCapacity": 8,
+                "backupRetentionDays": 7,
+                "logMinDurationStatementMs": 1000,
+                "monitoringInterval": 60,
+            },
+            "function": {"reservedConcurrency": 20},
+            "api": {"throttlingBurstLimit": 50, "throttlingRateLimit": 25},
+            "monitoring": {"thresholds": {"apiP99LatencyMs": 3000}},
+        },
+    ),
+    "prod": merged(
+        _DEV,
+        {
+            "regions": list(SUPPORTED_REGIONS),
+            # A year of logs: what FSBP CloudWatch.16 (and tap's policy pack) ask of prod.
+            "logRetentionDays": PROD_MIN_LOG_RETENTION_DAYS,
+            "kmsDeletionWindowDays": 30,
+            "storage": {"noncurrentVersionExpirationDays": 90, "replicationTimeControl": True},
+            "database": {
+                "instanceClass": "db.r6g.large",
+                "instanceCount": 2,
+                "serverlessMinCapacity": 0.5,
+                "serverlessMaxCapacity": 16,
+                "backupRetentionDays": 14,
+                "global": True,
+                "logMinDurationStatementMs": 1000,
+                "monitoringInterval": 15,
+            },
+            "function": {"memoryMb": 512, "reservedConcurrency": 100},
+            "api": {
+                "throttlingBurstLimit": 500,
+                "throttlingRateLimit": 250,
+                "executionLogLevel": "ERROR",
+            },
+            "monitoring": {
+                "thresholds": {
+                    "apiP99LatencyMs": 2000,
+                    "dbFreeMemoryMb": 1024,
+                    "dbConnections": 500,
+                }
+            },
+        },
+    ),
+}
+
+
+def with_defaults(raw: Mapping[str, Any], stack: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The stack file's `tap:` values with its environment's defaults filled in, and warnings.
+
+    Values of the wrong shape are left as written, so validation reports them by key.
+    """
+    data = dict(raw)
+    if "environment" not in data and stack in ENVIRONMENTS:
+        data["environment"] = stack
+    data.setdefault("environmentSuffix", stack)
+    environment = data.get("environment")
+    if not isinstance(environment, str) or environment not in ENVIRONMENT_DEFAULTS:
+        return data, ()  # validation refuses the environment; there are no defaults to apply
+    result = merged(ENVIRONMENT_DEFAULTS[environment], data)
+    regions = result["regions"]
+    if not (isinstance(regions, list) and regions and all(r in SUPPORTED_REGIONS for r in regions)):
+        return result, ()  # validation refuses the regions; defaults per region wait for them
+    result.setdefault("primaryRegion", regions[0])
+    database, given_database = result["database"], raw.get("database")
+    if isinstance(database, dict) and not (
+        isinstance(given_database, Mapping) and "global" in given_database
+    ):
+        # prod's default global database needs a second region; a one-region stack runs regional.
+        database["global"] = database["global"] and len(regions) > 1
+    networks, warnings = _networks(environment, regions, data.get("networks", {}))
+    result["networks"] = networks
+    return result, warnings
+
+
+def _networks(environment: str, regions: list[str], given: Any) -> tuple[Any, tuple[str, ...]]:
+    if not isinstance(given, Mapping):
+        return given, ()
+    networks: dict[str, Any] = {}
+    for region in regions:
+        default = {
+            "cidr": default_vpc_cidr(CIDR_BASE[environment], cast(Region, region)),
+            **_NETWORK[environment],
+        }
+        entry = given.get(region, {})
+        networks[region] = merged(default, entry) if isinstance(entry, Mapping) else entry
+    unused = sorted(r for r in given if r not in regions and r in SUPPORTED_REGIONS)
+    # An unsupported region stays, so validation refuses its name.
+    networks.update({r: v for r, v in given.items() if r not in SUPPORTED_REGIONS})
+    warnings: tuple[str, ...] = ()
+    if unused:
+        warnings = (
+            f"{config_key('networks')} has entries for {', '.join(unused)}, which "
+            f"{config_key('regions')} does not list; they are ignored",
+        )
+    return networks, warnings

@@ -1,0 +1,261 @@
+"""StackConfig: every `tap:` key of one stack, validated once with the environment's defaults."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, PrivateAttr, field_validator, model_validator
+
+from tap import awsdata
+from tap.baseline import PROD_MIN_BACKUP_RETENTION_DAYS
+from tap.config.api import ApiConfig, FunctionConfig, MonitoringConfig
+from tap.config.base import (
+    AsTuple,
+    Environment,
+    Model,
+    Region,
+    Tuple,
+    full_match,
+    parse_ipv4_network,
+)
+from tap.config.database import DatabaseConfig, StorageConfig
+from tap.config.errors import KeyedError
+from tap.config.network import (
+    RegionNetwork,
+    check_allowed_cidrs,
+    check_bastion_sources,
+    check_overlaps,
+    networks_from_map,
+)
+from tap.limits import (
+    ACCOUNT_ID_DIGITS,
+    KMS_MAX_DELETION_WINDOW_DAYS,
+    KMS_MIN_DELETION_WINDOW_DAYS,
+    MAX_TAGS_PER_RESOURCE,
+    RESERVED_TAG_PREFIX,
+    TAG_KEY_MAX_LENGTH,
+    TAG_VALUE_MAX_LENGTH,
+)
+
+# The suffix goes into S3 bucket, IAM role and RDS identifier names, whose budgets and
+# character rules it must fit: lowercase ASCII, no leading, trailing or doubled hyphen (RDS).
+SUFFIX_MAX_LENGTH = 12
+SUFFIX_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?")
+STACK_REF_PATTERN = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+){0,2}")
+ACCOUNT_ID_PATTERN = re.compile(rf"[0-9]{{{ACCOUNT_ID_DIGITS}}}")
+# Tags tap sets itself (tap.naming.common_tags, Name, and Tier on subnets).
+RESERVED_TAG_KEYS = frozenset(
+    {"Name", "Project", "Environment", "EnvironmentSuffix", "ManagedBy", "Region", "Tier"}
+)
+# AWS allows 50 tags per resource; tap's own keys take the rest.
+MAX_USER_TAGS = MAX_TAGS_PER_RESOURCE - len(RESERVED_TAG_KEYS)
+# Besides letters, digits and spaces, the characters every tagging service accepts (IAM's rule,
+# the strictest: tags go on roles too).
+TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def _unquoted_account_ids(value: Any) -> Any:
+    # YAML reads an unquoted 012345678901 as a number: put the twelve digits back.
+    if isinstance(value, list):
+        return [
+            f"{v:0{ACCOUNT_ID_DIGITS}d}" if isinstance(v, int) and not isinstance(v, bool) else v
+            for v in value
+        ]
+    return value
+
+
+def _tag_text(text: str) -> bool:
+    return all(
+        ch.isalnum() or ch in TAG_PUNCTUATION or unicodedata.category(ch) == "Zs" for ch in text
+    )
+
+
+class StackConfig(Model):
+    """The configuration of one stack, with every default applied: what the components get."""
+
+    environment: Environment
+    """Selects the environment defaults. Defaults to the stack name when it is one of these."""
+    environment_suffix: str
+    """Goes into every name and the `EnvironmentSuffix` tag: 1-12 lowercase letters, digits and
+    hyphens, no doubled hyphen. Defaults to the stack name.
+    """
+    regions: Annotated[tuple[Region, ...], AsTuple]
+    """Regions to deploy to, a subset of us-east-1, us-west-2 and eu-central-1. A set unlike the
+    environment's warns.
+    """
+    primary_region: Region
+    """Holds IAM, the database writer and the primary bucket; must be one of `regions`. Defaults to
+    the first.
+    """
+    networks: Annotated[tuple[RegionNetwork, ...], BeforeValidator(networks_from_map)]
+    """Per-region VPC settings, keyed by region (`networks.<region>.cidr` ...). Defaults: 10.<base
+    + region index>.0.0/16 with base 10 (dev), 20 (staging), 30 (prod).
+    """
+    allowed_cidrs: Tuple
+    """IPv4 CIDRs that may reach the API endpoint group on 443 and, with the bastion on, SSH (then
+    /8 or narrower); each once, and none equal to a region's VPC CIDR.
+    """
+    enable_bastion_ssh: bool
+    """Creates the bastion security group (SSH from `allowedCidrs` only)."""
+    log_retention_days: int
+    """Retention of every log group; a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90,
+    120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653).
+    """
+    kms_deletion_window_days: Annotated[
+        int, Field(ge=KMS_MIN_DELETION_WINDOW_DAYS, le=KMS_MAX_DELETION_WINDOW_DAYS)
+    ]
+    """Waiting period before a deleted KMS key is gone."""
+    tags: dict[str, str]
+    """Extra tags on every resource; not the reserved keys (Name, Project, Environment,
+    EnvironmentSuffix, ManagedBy, Region, Tier), no `aws:` prefix, at most 43; letters, digits,
+    spaces and `_ . : / = + - @`.
+    """
+    manage_account_password_policy: bool
+    """Manage the account's IAM password policy (CIS values). Account-wide: turn it on in exactly
+    one stack per AWS account.
+    """
+    networking_stack_ref: str | None = None
+    """Take each region's network from this stack's `regions` output instead of creating it:
+    `<stack>`, `<project>/<stack>` or `<org>/<project>/<stack>`.
+    """
+    allowed_account_ids: Annotated[Tuple, BeforeValidator(_unquoted_account_ids)]
+    """Pin the AWS providers to these 12-digit account ids."""
+    storage: StorageConfig
+    """The data buckets, below."""
+    database: DatabaseConfig
+    """Aurora PostgreSQL, below."""
+    function: FunctionConfig
+    """The API's Lambda function, below."""
+    api: ApiConfig
+    """The REST API, below."""
+    monitoring: MonitoringConfig
+    """Alarms and notifications, below."""
+
+    # The stack's name: not a key of the stack file, set by tap.config.parse.
+    _stack: str = PrivateAttr(default="")
+
+    @property
+    def stack(self) -> str:
+        return self._stack
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def secondary_regions(self) -> tuple[str, ...]:
+        return tuple(r for r in self.regions if r != self.primary_region)
+
+    def network(self, region: str) -> RegionNetwork:
+        return next(n for n in self.networks if n.region == region)
+
+    @field_validator("environment_suffix")
+    @classmethod
+    def _valid_suffix(cls, value: str) -> str:
+        if not full_match(SUFFIX_PATTERN, value) or "--" in value:
+            raise ValueError(
+                f"{value!r} is not allowed; use 1-{SUFFIX_MAX_LENGTH} lowercase letters, digits "
+                "and hyphens, starting and ending with a letter or digit, with no doubled "
+                "hyphen (it goes into S3 bucket, IAM role and RDS names)"
+            )
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _unique_regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("list at least one region")
+        duplicates = sorted({r for r in value if value.count(r) > 1})
+        if duplicates:
+            raise ValueError(f"{', '.join(duplicates)} listed more than once")
+        return value
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _valid_allowed_cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(str(parse_ipv4_network(cidr)) for cidr in value)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, value: int) -> int:
+        allowed = awsdata.log_retention_days()
+        if value not in allowed:
+            raise ValueError(
+                f"{value} is not a retention CloudWatch Logs accepts; use one of "
+                + ", ".join(map(str, allowed))
+            )
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, tag_value in value.items():
+            if key in RESERVED_TAG_KEYS:
+                raise ValueError(
+                    f"tag {key!r} is set by tap itself; reserved keys are "
+                    + ", ".join(sorted(RESERVED_TAG_KEYS))
+                )
+            if key.lower().startswith(RESERVED_TAG_PREFIX):
+                raise ValueError(f"tag {key!r}: the aws: prefix is reserved by AWS")
+            if not 1 <= len(key) <= TAG_KEY_MAX_LENGTH or len(tag_value) > TAG_VALUE_MAX_LENGTH:
+                raise ValueError(
+                    f"tag {key!r}: keys must be 1-{TAG_KEY_MAX_LENGTH} characters and values at "
+                    f"most {TAG_VALUE_MAX_LENGTH}"
+                )
+            for text in (key, tag_value):
+                if not _tag_text(text):
+                    raise ValueError(
+                        f"tag {key!r}: {text!r} has a character AWS tags do not allow; use "
+                        f"letters, digits, spaces and {' '.join(sorted(TAG_PUNCTUATION))}"
+                    )
+        if len(value) > MAX_USER_TAGS:
+            raise ValueError(f"at most {MAX_USER_TAGS} tags are allowed, got {len(value)}")
+        return value
+
+    @field_validator("networking_stack_ref")
+    @classmethod
+    def _valid_stack_ref(cls, value: str | None) -> str | None:
+        if value is not None and not full_match(STACK_REF_PATTERN, value):
+            raise ValueError(
+                f"{value!r} is not a stack reference; use <stack>, <project>/<stack> or "
+                "<organization>/<project>/<stack>"
+            )
+        return value
+
+    @field_validator("allowed_account_ids")
+    @classmethod
+    def _valid_account_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for account in value:
+            if not full_match(ACCOUNT_ID_PATTERN, account):
+                raise ValueError(f"{account!r} is not an AWS account id; use 12 digits")
+        return value
+
+    @model_validator(mode="after")
+    def _rules_across_keys(self) -> StackConfig:
+        if self.enable_bastion_ssh:
+            check_bastion_sources(self.allowed_cidrs)
+        if self.primary_region not in self.regions:
+            raise KeyedError(
+                ("primaryRegion",),
+                f"{self.primary_region} is not one of tap:regions ({', '.join(self.regions)}); "
+                "choose one of those",
+            )
+        check_overlaps(self.networks)
+        check_allowed_cidrs(
+            self.allowed_cidrs, self.networks, own_vpcs=self.networking_stack_ref is None
+        )
+        self.database.check_for_stack(
+            is_prod=self.is_prod,
+            regions=self.regions,
+            min_prod_backup=PROD_MIN_BACKUP_RETENTION_DAYS,
+        )
+        self.function.check_image_region(self.regions)
+        if self.api.endpoint_type == "PRIVATE" and self.networking_stack_ref:
+            raise KeyedError(
+                ("api", "endpointType"),
+                "PRIVATE needs the execute-api endpoint tap creates in its own VPC, and "
+                "tap:networkingStackRef replaces that VPC; use REGIONAL with a shared network",
+            )
+        return self
