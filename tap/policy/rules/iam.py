@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from tap.awsdata import iam_actions
 from tap.policy.rules.core import (
     PolicyConfig,
     PolicyResource,
@@ -61,11 +62,17 @@ def _iam_wildcard_actions(r: PolicyResource, config: PolicyConfig) -> Iterator[s
                 yield f"{r.name}: {sid} allows wildcard action {action!r}"
 
 
+def _scopable(actions: Sequence[str]) -> list[str]:
+    """The actions AWS lets a policy scope to resources, or that AWS's data does not know."""
+    return [a for a in actions if not (found := iam_actions(a)) or any(found.values())]
+
+
 @_book.resource(
     "iam-no-wildcard-resources",
     "IAM.1",
-    'Permission policies scope every statement to resources: Resource "*" only for xray:* '
-    "actions, which have no resource ARNs.",
+    'Permission policies scope every statement to resources: Resource "*" only for actions '
+    "that support no resource-level permissions (such as xray:PutTraceSegments or "
+    "ec2:DescribeNetworkInterfaces, per AWS's Service Authorization Reference).",
     *_POLICY_TYPES,
 )
 def _iam_wildcard_resources(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
@@ -76,8 +83,9 @@ def _iam_wildcard_resources(r: PolicyResource, config: PolicyConfig) -> Iterator
         if "*" not in (items(statement.get("Resource")) or []):
             continue
         actions = [str(a) for a in items(statement.get("Action")) or []]
-        if not actions or not all(a.lower().startswith("xray:") for a in actions):
-            yield f"{r.name}: {sid} allows {', '.join(actions) or 'its actions'} on Resource '*'"
+        scopable = _scopable(actions) if actions else []
+        if not actions or scopable:
+            yield f"{r.name}: {sid} allows {', '.join(scopable) or 'its actions'} on Resource '*'"
 
 
 @_book.resource(

@@ -58,10 +58,22 @@ FLAG_ON_ABSENCE: set[str] = {
 }
 
 
-def test_resource_star_is_only_for_xray() -> None:
+def test_resource_star_only_for_actions_aws_cannot_scope() -> None:
     rule = rule_named("iam-no-wildcard-resources")
-    xray = {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"}
+    unscopable = {
+        "Effect": "Allow",
+        "Action": ["xray:PutTraceSegments", "ec2:DescribeNetworkInterfaces"],
+        "Resource": "*",
+    }
     deny = {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}
-    assert messages(rule, [res(r.IAM_ROLE_POLICY, policy=policy(xray, deny))]) == []
-    inline = [{"name": "p", "policy": policy({**xray, "Action": "logs:PutLogEvents"})}]
-    assert messages(rule, [res(r.IAM_ROLE, inlinePolicies=inline)])
+    assert messages(rule, [res(r.IAM_ROLE_POLICY, policy=policy(unscopable, deny))]) == []
+    mixed = {**unscopable, "Sid": "Mixed", "Action": ["xray:PutTraceSegments", "logs:PutLogEvents"]}
+    inline = [{"name": "p", "policy": policy(mixed)}]
+    assert messages(rule, [res(r.IAM_ROLE, inlinePolicies=inline)]) == [
+        "tap-test-use1-x: Mixed allows logs:PutLogEvents on Resource '*'"
+    ]
+    # An action AWS's data does not know can't be shown to need "*"; nor can a pattern that
+    # matches scopable actions.
+    for action in ("xray:PutTraceSegmentz", "ec2:Describe*", "ec2:CreateNetworkInterface"):
+        statement = {**unscopable, "Action": action}
+        assert messages(rule, [res(r.IAM_POLICY, policy=policy(statement))]), action
