@@ -89,6 +89,8 @@ class Rule:
     resource_types: tuple[str, ...]
     check: Callable[..., Iterable[str | Finding]]
     uses_environment: bool = False
+    # A stack rule's findings are about resources of these types (what the docs map it to).
+    subjects: tuple[str, ...] = ()
 
     @property
     def is_stack_rule(self) -> bool:
@@ -134,10 +136,11 @@ class RuleBook:
         *,
         enforcement: Enforcement = MANDATORY,
         uses_environment: bool = False,
+        subjects: tuple[str, ...] = (),
     ) -> Callable[[StackCheck], StackCheck]:
         def register(check: StackCheck) -> StackCheck:
             self._rules.append(
-                Rule(name, description, control, enforcement, (), check, uses_environment)
+                Rule(name, description, control, enforcement, (), check, uses_environment, subjects)
             )
             return check
 

@@ -28,6 +28,15 @@ IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 IAM_USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE = (
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+)
+IAM_GROUP_POLICY_ATTACHMENTS_EXCLUSIVE = (
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive"
+)
+IAM_USER_POLICY_ATTACHMENTS_EXCLUSIVE = (
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive"
+)
 KMS_KEY = "aws:kms/key:Key"
 LAMBDA_FUNCTION = "aws:lambda/function:Function"
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"

@@ -157,6 +157,9 @@ def test_the_rules_have_something_to_check_in_the_shipped_stacks(plans: dict[str
         r.IAM_GROUP_POLICY_ATTACHMENT,
         r.IAM_POLICY_ATTACHMENT,
         r.IAM_USER_POLICY_ATTACHMENT,
+        r.IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE,
+        r.IAM_GROUP_POLICY_ATTACHMENTS_EXCLUSIVE,
+        r.IAM_USER_POLICY_ATTACHMENTS_EXCLUSIVE,
     }
     for rule in RULES:
         if rule.resource_types and rule.name not in ("iam-no-user-policies",):
