@@ -224,3 +224,37 @@ def is_stateful(pulumi_type: str) -> bool:
         return True
     cfn_type = CFN_TYPES.get(pulumi_type)
     return cfn_type is not None and cfn_type in _stateful_cfn_types()
+
+
+# --- IAM: each action and the resources it can be scoped to ---------------------------------------
+
+
+@cache
+def _iam_services() -> dict[str, Any]:
+    """AWS's Service Authorization Reference as cfn-lint ships it (AdditionalSpecs/Policies.json,
+    taken from AWS's service reference API with each release): per service prefix, its actions
+    (lowercase) and the resource types each can be scoped to."""
+    path = schemas_dir().parent / "AdditionalSpecs" / "Policies.json"
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise AwsDataError(f"cannot read AWS IAM data {path}: {exc}") from None
+    if not isinstance(document, dict):
+        raise AwsDataError(f"AWS IAM data {path} is not a JSON object")
+    return document
+
+
+def iam_actions(pattern: str) -> dict[str, tuple[str, ...]]:
+    """The actions `pattern` names (`service:Action`, `*` and `?` allowed), each with the resource
+    types it can be scoped to. An action with none supports no resource-level permissions: only
+    `Resource: "*"` grants it. Empty when AWS's data knows no such action."""
+    service, _, action = pattern.lower().partition(":")
+    actions = _iam_services().get(service, {}).get("Actions", {})
+    if not action or not isinstance(actions, dict):
+        return {}
+    matcher = re.compile(re.escape(action).replace(r"\*", ".*").replace(r"\?", "."))
+    return {
+        f"{service}:{name}": tuple(spec.get("Resources") or ())
+        for name, spec in actions.items()
+        if matcher.fullmatch(name)
+    }

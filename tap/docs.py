@@ -361,8 +361,8 @@ def render_security_mapping(manifest: Mapping[str, Any]) -> str:
         "| " + " | ".join("---" for _ in header) + " |",
     ]
     for rule in sorted(RULES, key=lambda r: (_control_sort_key(r.control), r.name)):
-        if rule.resource_types:
-            components = set().union(*(owners.get(t, set()) for t in rule.resource_types))
+        if types := rule.resource_types or rule.subjects:
+            components = set().union(*(owners.get(t, set()) for t in types))
         else:
             components = next(
                 (

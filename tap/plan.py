@@ -232,6 +232,10 @@ def _computed_outputs(
             "url": f"https://sqs.{region}.amazonaws.com/{account}/{queue}",
             "arn": f"arn:aws:sqs:{region}:{account}:{queue}",
         }
+    if typ == "aws:secretsmanager/secret:Secret":
+        # Secrets Manager appends "-" and six characters to the name; the id is the ARN.
+        arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{physical}-{resource_id[-6:]}"
+        return {"id": arn, "arn": arn}
     if typ == "aws:cloudwatch/dashboard:Dashboard":
         dashboard = str(inputs.get("dashboardName") or name)
         return {"dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"}

@@ -45,3 +45,27 @@ def test_stateful_types() -> None:
     assert awsdata.is_stateful("aws:rds/globalCluster:GlobalCluster")
     assert not awsdata.is_stateful("aws:ec2/route:Route")
     assert not awsdata.is_stateful("aws:s3/bucketVersioning:BucketVersioning")
+
+
+def test_iam_actions_name_the_resources_each_can_be_scoped_to() -> None:
+    # AWS's Service Authorization Reference: X-Ray's trace writes and EC2's Describe calls
+    # support no resource-level permissions; creating an interface is scoped three ways.
+    assert awsdata.iam_actions("xray:PutTraceSegments") == {"xray:puttracesegments": ()}
+    assert awsdata.iam_actions("ec2:DescribeNetworkInterfaces") == {
+        "ec2:describenetworkinterfaces": ()
+    }
+    assert set(awsdata.iam_actions("ec2:CreateNetworkInterface")["ec2:createnetworkinterface"]) == {
+        "network-interface",
+        "security-group",
+        "subnet",
+    }
+    assert awsdata.iam_actions("logs:PutLogEvents") == {"logs:putlogevents": ("log-stream",)}
+    # Wildcards expand; case does not matter; unknown services and actions match nothing.
+    assert set(awsdata.iam_actions("kms:GenerateDataKey*")) >= {
+        "kms:generatedatakey",
+        "kms:generatedatakeywithoutplaintext",
+    }
+    assert awsdata.iam_actions("XRAY:puttracesegments") == {"xray:puttracesegments": ()}
+    assert awsdata.iam_actions("s3:GetObjekt") == {}
+    assert awsdata.iam_actions("s4:GetObject") == {}
+    assert awsdata.iam_actions("no-colon") == {}

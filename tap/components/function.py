@@ -2,9 +2,9 @@
 
 ApiFunction creates, in order: a KMS-encrypted log group `/aws/lambda/<function name>` with
 retention, a KMS-encrypted dead-letter queue, an execution role (trusted by Lambda for this
-account only) with the AWS managed VPC-access policy and one inline least-privilege policy, and
-then the function itself, which depends on all of them so it can write logs and create its ENIs
-from its first invocation.
+account only) with one inline least-privilege policy (which also covers the network interfaces
+Lambda creates in the VPC), and then the function itself, which depends on all of them so it can
+write logs and create its ENIs from its first invocation.
 
 The code is the `.py` files under `tap/functions/api` (or `source_dir`), zipped by the engine
 from a `pulumi.AssetArchive`; or, with `image_uri`, a container image. Validation is pure and
@@ -22,7 +22,12 @@ import pulumi
 import pulumi_aws as aws
 
 from tap.components.logs import encrypted_log_group
-from tap.components.policies import document, render, service_assume_role
+from tap.components.policies import (
+    document,
+    lambda_vpc_access_statements,
+    render,
+    service_assume_role,
+)
 from tap.components.roles import service_role
 from tap.naming import Labels
 
@@ -31,7 +36,6 @@ HANDLER_FILE = "handler.py"
 HANDLER = "handler.handler"
 # The function reads and writes objects under this prefix of the data bucket, nothing else.
 RECORDS_PREFIX = "records/"
-VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
 DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60  # SQS's maximum
 DLQ_DATA_KEY_REUSE_SECONDS = 300
 _SKIPPED_DIRS = frozenset({"__pycache__"})
@@ -82,10 +86,6 @@ def queue_arn(*, partition: str, region: str, account_id: str, name: str) -> str
     return f"arn:{partition}:sqs:{region}:{account_id}:{name}"
 
 
-def vpc_access_policy_arn(partition: str) -> str:
-    return f"arn:{partition}:iam::aws:policy/{VPC_ACCESS_POLICY}"
-
-
 def lambda_trust(account_id: str) -> str:
     """Only Lambda, on behalf of this account (confused deputy), may assume the role."""
     return service_assume_role(
@@ -127,13 +127,14 @@ def execution_policy(
     kms_key_arn: str,
     log_group_arn: str,
     dead_letter_queue_arn: str,
+    vpc_access: Sequence[dict[str, Any]] = (),
     db_secret_arn: str | None = None,
 ) -> str:
     """What the handler and the Lambda service need, each on exactly its resource.
 
-    X-Ray is the one `Resource: "*"`: its trace-writing actions support no resource-level
-    permissions (Service Authorization Reference, AWS X-Ray). The managed VPC-access policy,
-    attached separately, covers the ENI actions.
+    `Resource: "*"` only where AWS supports no resource-level permissions (Service
+    Authorization Reference): X-Ray's trace writes, and the EC2 Describe calls among the
+    `vpc_access` statements (lambda_vpc_access_statements).
     """
     statements: list[dict[str, Any]] = [
         {
@@ -177,6 +178,7 @@ def execution_policy(
             "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
             "Resource": "*",
         },
+        *vpc_access,
     ]
     if db_secret_arn is not None:
         statements.append(
@@ -341,16 +343,16 @@ class ApiFunction(pulumi.ComponentResource):
             trust_policy=pulumi.Output.from_input(args.account_id).apply(lambda_trust),
             iam_provider=args.iam_provider,
         )
-        vpc_access = aws.iam.RolePolicyAttachment(
-            labels.name("api", "vpc-access"),
-            role=role.name,
-            policy_arn=pulumi.Output.from_input(args.partition).apply(vpc_access_policy_arn),
-            opts=iam_opts,
-        )
         # ARNs built from names (not read off the resources) so previews show the whole policy.
         secret: pulumi.Input[str | None] = args.db_secret_arn
         policy = pulumi.Output.all(
-            args.partition, args.account_id, args.bucket_arn, args.kms_key_arn, secret
+            args.partition,
+            args.account_id,
+            args.bucket_arn,
+            args.kms_key_arn,
+            secret,
+            args.subnet_ids,
+            args.security_group_id,
         ).apply(
             lambda v: execution_policy(
                 bucket_arn=v[2],
@@ -364,6 +366,13 @@ class ApiFunction(pulumi.ComponentResource):
                 dead_letter_queue_arn=queue_arn(
                     partition=v[0], region=args.region, account_id=v[1], name=dlq_name
                 ),
+                vpc_access=lambda_vpc_access_statements(
+                    partition=v[0],
+                    region=args.region,
+                    account_id=v[1],
+                    subnet_ids=v[5],
+                    security_group_id=v[6],
+                ),
                 db_secret_arn=v[4],
             )
         )
@@ -373,4 +382,4 @@ class ApiFunction(pulumi.ComponentResource):
             policy=policy,
             opts=iam_opts,
         )
-        return role, [vpc_access, inline]
+        return role, [inline]

@@ -7,6 +7,7 @@ assert on their structure.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 PolicyDocument = dict[str, Any]
@@ -107,6 +108,61 @@ def flow_log_delivery(log_group_arn: str) -> str:
             }
         )
     )
+
+
+def lambda_vpc_access_statements(
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    subnet_ids: Sequence[str],
+    security_group_id: str,
+) -> list[dict[str, Any]]:
+    """What Lambda needs to give a function its network interfaces in the VPC (the actions of
+    the managed AWSLambdaVPCAccessExecutionRole but its CloudWatch Logs ones), each scoped as far
+    as EC2's IAM allows (Service Authorization Reference, Amazon EC2):
+
+    - CreateNetworkInterface authorizes the new interface, its subnet and its security groups:
+      the subnets and the group are named; the interface's id is not known before it exists.
+    - DeleteNetworkInterface, AssignPrivateIpAddresses and UnassignPrivateIpAddresses authorize
+      the interface alone: `ec2:Subnet` keeps them to interfaces in the function's subnets.
+      The resource is every id of the account and region because Lambda's guide requires that
+      for DeleteNetworkInterface ("or your function may not be able to access the VPC"), and
+      IfExists lets a request that names no existing interface through that condition.
+    - DescribeNetworkInterfaces and DescribeSubnets support no resource-level permissions, so
+      they take `Resource: "*"` (for DescribeNetworkInterfaces Lambda's guide says so too).
+    """
+    ec2 = f"arn:{partition}:ec2:{region}:{account_id}"
+    subnets = [f"{ec2}:subnet/{subnet}" for subnet in subnet_ids]
+    return [
+        {
+            "Sid": "CreateNetworkInterfacesInFunctionSubnets",
+            "Effect": "Allow",
+            "Action": "ec2:CreateNetworkInterface",
+            "Resource": [
+                f"{ec2}:network-interface/*",
+                *subnets,
+                f"{ec2}:security-group/{security_group_id}",
+            ],
+        },
+        {
+            "Sid": "ManageNetworkInterfacesInFunctionSubnets",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:DeleteNetworkInterface",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            "Resource": f"{ec2}:*/*",
+            "Condition": {"ArnEqualsIfExists": {"ec2:Subnet": subnets}},
+        },
+        {
+            "Sid": "DescribeNetworkInterfaces",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            "Resource": "*",
+        },
+    ]
 
 
 # S3 refuses requests below this TLS version once the bucket policy says so (FSBP S3.5).

@@ -1,1 +1,1 @@
-"""CrossGuard policy pack: pure rules (rules.py) and their pulumi-policy adapters (pack.py)."""
+"""CrossGuard policy pack: pure rules (rules/) and their pulumi-policy adapters (pack.py)."""

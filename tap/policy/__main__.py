@@ -1,7 +1,7 @@
 """The CrossGuard pack's entry point: `pulumi preview --policy-pack tap/policy`.
 
 Building the PolicyPack starts the analyzer's gRPC server and blocks for good, so this module does
-that and nothing else; nothing may import it. Rules live in rules.py, adapters in pack.py.
+that and nothing else; nothing may import it. Rules live in rules/, adapters in pack.py.
 """
 
 from pulumi_policy import EnforcementLevel, Policy, PolicyPack

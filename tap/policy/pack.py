@@ -1,4 +1,4 @@
-"""pulumi-policy adapters for the pure rules in rules.py.
+"""pulumi-policy adapters for the pure rules in rules/.
 
 Building a `PolicyPack` starts the analyzer's gRPC server and never returns, so only
 `tap/policy/__main__.py` does that; this module stays importable and testable.

@@ -20,6 +20,7 @@ from tap.components.function import (
     source_archive,
     source_files,
 )
+from tap.components.policies import lambda_vpc_access_statements
 from tap.naming import region_code
 from tap.plan import MOCK_ACCOUNT_ID, PlanMocks
 from tests.conftest import PROJECT_DIR, is_taggable, labels_for, plan_program
@@ -304,7 +305,7 @@ def test_the_function_logs_json_to_its_own_encrypted_group(source_dir: Path) -> 
 def test_the_function_waits_for_its_log_group_and_its_permissions(source_dir: Path) -> None:
     resources = build(source_dir)
     dependencies = one(resources, FUNCTION)["dependencies"]
-    for type_token in (LOG_GROUP, ATTACHMENT, ROLE_POLICY, ROLE, QUEUE):
+    for type_token in (LOG_GROUP, ROLE_POLICY, ROLE, QUEUE):
         assert one(resources, type_token)["urn"] in dependencies, type_token
 
 
@@ -330,14 +331,16 @@ def test_only_lambda_for_this_account_assumes_the_role(source_dir: Path) -> None
     assert function_inputs(resources)["role"] == f"arn:aws:iam::{ACCOUNT}:role/{role['name']}"
 
 
-def test_the_role_gets_the_managed_vpc_access_policy(source_dir: Path) -> None:
-    attachment = one(build(source_dir), ATTACHMENT)
-    assert attachment["inputs"] == {
-        "role": "tap-test-usw2-api-role",
-        "policyArn": "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-    }
+def test_the_role_attaches_no_managed_policy(source_dir: Path) -> None:
+    # AWSLambdaVPCAccessExecutionRole grants its EC2 actions on any resource; the inline policy
+    # grants the same actions scoped to the function's subnets and security group.
+    for resources in (build(source_dir), build(source_dir, with_db=True)):
+        assert [r for r in resources if r["type"] == ATTACHMENT] == []
+        assert "managedPolicyArns" not in one(resources, ROLE)["inputs"]
 
 
+EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}"
+SUBNET_ARNS = [f"{EC2}:subnet/{subnet}" for subnet in SUBNETS]
 EXPECTED_STATEMENTS: list[dict[str, Any]] = [
     {
         "Sid": "ReadWriteRecords",
@@ -375,6 +378,33 @@ EXPECTED_STATEMENTS: list[dict[str, Any]] = [
         "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
         "Resource": "*",
     },
+    {
+        "Sid": "CreateNetworkInterfacesInFunctionSubnets",
+        "Effect": "Allow",
+        "Action": "ec2:CreateNetworkInterface",
+        "Resource": [
+            f"{EC2}:network-interface/*",
+            *SUBNET_ARNS,
+            f"{EC2}:security-group/{APP_SG}",
+        ],
+    },
+    {
+        "Sid": "ManageNetworkInterfacesInFunctionSubnets",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:DeleteNetworkInterface",
+            "ec2:UnassignPrivateIpAddresses",
+        ],
+        "Resource": f"{EC2}:*/*",
+        "Condition": {"ArnEqualsIfExists": {"ec2:Subnet": SUBNET_ARNS}},
+    },
+    {
+        "Sid": "DescribeNetworkInterfaces",
+        "Effect": "Allow",
+        "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+        "Resource": "*",
+    },
 ]
 SECRET_STATEMENT = {
     "Sid": "ReadDatabaseSecret",
@@ -391,6 +421,14 @@ def test_execution_policy_is_exactly_these_statements() -> None:
         "log_group_arn": LOG_GROUP_ARN,
         "dead_letter_queue_arn": DLQ_ARN,
     }
+    vpc_access = lambda_vpc_access_statements(
+        partition="aws",
+        region=REGION,
+        account_id=ACCOUNT,
+        subnet_ids=SUBNETS,
+        security_group_id=APP_SG,
+    )
+    arns = {**arns, "vpc_access": vpc_access}
     assert json.loads(execution_policy(**arns)) == {
         "Version": "2012-10-17",
         "Statement": EXPECTED_STATEMENTS,
@@ -410,7 +448,18 @@ def test_the_planned_inline_policy_names_the_planned_resources(source_dir: Path)
     assert one(with_db, ROLE_POLICY)["inputs"]["role"] == "tap-test-usw2-api-role"
 
 
-def test_no_wildcard_action_and_only_x_ray_on_any_resource(source_dir: Path) -> None:
+# Actions that support no resource-level permissions (Service Authorization Reference).
+UNSCOPABLE = {
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+}
+
+
+def test_no_wildcard_action_and_any_resource_only_where_aws_has_no_scope(
+    source_dir: Path,
+) -> None:
     for statements in (
         policy_statements(build(source_dir)),
         policy_statements(build(source_dir, with_db=True)),
@@ -420,9 +469,10 @@ def test_no_wildcard_action_and_only_x_ray_on_any_resource(source_dir: Path) -> 
             actions = statement["Action"]
             for action in [actions] if isinstance(actions, str) else actions:
                 assert "*" not in action, action
-        on_anything = [s["Sid"] for s in statements if s["Resource"] == "*"]
-        assert on_anything == ["WriteXRayTraces"]
-        narrow = [s for s in statements if s["Sid"] != "WriteXRayTraces"]
+        on_anything = [s for s in statements if s["Resource"] == "*"]
+        assert [s["Sid"] for s in on_anything] == ["WriteXRayTraces", "DescribeNetworkInterfaces"]
+        assert {a for s in on_anything for a in s["Action"]} == UNSCOPABLE
+        narrow = [s for s in statements if s["Resource"] != "*"]
         for statement in narrow:
             resources = statement["Resource"]
             for resource in [resources] if isinstance(resources, str) else resources:
@@ -431,7 +481,7 @@ def test_no_wildcard_action_and_only_x_ray_on_any_resource(source_dir: Path) -> 
 
 def test_iam_goes_through_the_iam_provider_and_the_rest_stays_regional(source_dir: Path) -> None:
     resources = build(source_dir)
-    for type_token in (ROLE, ROLE_POLICY, ATTACHMENT):
+    for type_token in (ROLE, ROLE_POLICY):
         assert one(resources, type_token)["region"] == IAM_REGION, type_token
     for type_token in (FUNCTION, LOG_GROUP, QUEUE):
         assert one(resources, type_token)["region"] == REGION, type_token
@@ -447,7 +497,6 @@ def test_everything_is_a_named_tagged_child_of_the_component(source_dir: Path) -
         QUEUE,
         ROLE,
         ROLE_POLICY,
-        ATTACHMENT,
     }
     for resource in children:
         assert resource["parent"] == component["urn"], resource["urn"]

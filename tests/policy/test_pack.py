@@ -30,7 +30,6 @@ from pulumi_policy.proxy import (
     unknown_checking_proxy,
 )
 
-from tap.policy import rules as r
 from tap.policy.pack import (
     PACK_NAME,
     pack_config,
@@ -40,6 +39,7 @@ from tap.policy.pack import (
     to_policy_resource,
 )
 from tap.policy.rules import RULES, UNKNOWN, PolicyConfig
+from tap.policy.rules import resource_types as r
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "tap" / "policy"
 URN = "urn:pulumi:test::tap::aws:kms/key:Key::tap-test-use1-kms"
