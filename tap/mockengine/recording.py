@@ -1,0 +1,139 @@
+"""The monitor and engine the program talks to under the plan, and what they record.
+
+The SDK's stock `MockMonitor` drops what the plan needs (protect, parent, dependencies) and
+builds URNs with only the parent's type. `RecordingMonitor` keeps all of
+it from the raw requests and builds URNs as the real engine does.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime.mocks import MockMonitor, Mocks
+
+from tap.mockengine import PROJECT, PlanError
+from tap.mockengine.render import render_struct
+from tap.urns import child_urn
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    provider: str | None
+    providers: dict[str, str]
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+    inputs: dict[str, Any]
+
+
+@dataclass
+class Recording:
+    registrations: list[Registration] = field(default_factory=list)
+    duplicate_urns: list[str] = field(default_factory=list)
+
+
+class RecordingMonitor(MockMonitor):
+    """A MockMonitor that also keeps what the stock one drops.
+
+    Registrations arrive from the SDK's executor threads, hence the lock.
+    """
+
+    def __init__(
+        self,
+        mocks: Mocks,
+        *,
+        stack: str,
+        project: str = PROJECT,
+    ) -> None:
+        super().__init__(mocks)
+        self.project = project
+        self.stack = stack
+        self.recording = Recording()
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the real engine builds them; the stock mock keeps only the parent's type."""
+        return child_urn(self.stack, self.project, parent or None, type_, name)
+
+    def RegisterResource(self, request: Any) -> Any:
+        self._record(
+            request,
+            custom=bool(request.custom),
+            providers=dict(request.providers),
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            inputs=request.object,
+        )
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        self._record(
+            request,
+            custom=True,
+            providers={},
+            protect=False,
+            retain_on_delete=False,
+            inputs=request.properties,
+        )
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+    def _record(
+        self,
+        request: Any,
+        *,
+        custom: bool,
+        providers: dict[str, str],
+        protect: bool,
+        retain_on_delete: bool,
+        inputs: Any,
+    ) -> None:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        registration = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=custom,
+            provider=request.provider or None,
+            providers=providers,
+            protect=protect,
+            retain_on_delete=retain_on_delete,
+            dependencies=sorted(set(request.dependencies)),
+            inputs=render_struct(inputs),
+        )
+        with self._lock:
+            if urn in self._seen:
+                self.recording.duplicate_urns.append(urn)
+            self._seen.add(urn)
+            self.recording.registrations.append(registration)
+
+
+class RecordingEngine:
+    """The engine endpoint the SDK logs through (`engine.Log`); keeps every message.
+
+    The SDK only warns when an Output is formatted into a string (the text becomes a useless
+    object repr, silently); a real `pulumi up` would apply that garbage, so the plan fails.
+    """
+
+    MISUSE = "Calling __str__ on an Output[T] is not supported"
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[int, str]] = []
+
+    def Log(self, request: Any) -> None:
+        self.messages.append((request.severity, request.message))
+
+    def refuse_misused_outputs(self) -> None:
+        if any(self.MISUSE in message for _, message in self.messages):
+            raise PlanError(
+                "the program formatted a pulumi Output into a string (use .apply or "
+                "Output.concat); a real deployment would send the object's repr to AWS"
+            )
