@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
@@ -14,6 +15,7 @@ import pytest
 from tap.cli import main
 from tap.plan import (
     PlanError,
+    build_manifest,
     refuse_duplicates,
     run_plan,
     run_program_module,
@@ -242,8 +244,6 @@ def test_protect_and_secrets_are_recorded() -> None:
             opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True),
         )
 
-    from tap.plan import build_manifest  # noqa: PLC0415
-
     recording, _ = run_under_mocks(program, stack="test")
     (param,) = [
         r for r in build_manifest("test", recording.registrations, {})["resources"] if r["custom"]
@@ -313,3 +313,72 @@ def test_policy_config_for_the_pack(
     config = json.loads(capsys.readouterr().out)
     assert config["rds-deletion-protection-in-prod"] == {"environment": "prod"}
     assert all(value == {"environment": "prod"} for value in config.values())
+
+
+# --- aliases -----------------------------------------------------------------------------------
+
+
+class _Box(pulumi.ComponentResource):
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tap:test:Box", name, None, opts)
+        self.data = pulumi.ComponentResource(
+            "tap:test:Data",
+            f"{name}-data",
+            None,
+            pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-store")]),
+        )
+        self.register_outputs({})
+
+
+def aliases_of(program: Callable[[], None]) -> dict[str, list[str]]:
+    recording, outputs = run_under_mocks(program, stack="test")
+    manifest = build_manifest("test", recording.registrations, outputs)
+    return {r["name"]: r["aliases"] for r in manifest["resources"]}
+
+
+def test_declared_aliases_become_the_urns_the_engine_looks_up() -> None:
+    def program() -> None:
+        outer = _Box("outer")
+        _Box(
+            "app",
+            pulumi.ResourceOptions(
+                parent=outer,
+                aliases=[
+                    pulumi.Alias(type_="tap:test:OldBox"),
+                    pulumi.Alias(parent=None),
+                    "urn:pulumi:test::tap::tap:test:Legacy::app",
+                ],
+            ),
+        )
+
+    aliases = aliases_of(program)
+    assert aliases["outer"] == []
+    assert aliases["outer-data"] == [
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:Data::outer-store"
+    ]
+    assert aliases["app"] == [
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:OldBox::app",
+        "urn:pulumi:test::tap::tap:test:Box::app",
+        "urn:pulumi:test::tap::tap:test:Legacy::app",
+    ]
+    # The child's own alias, then each of its parent's aliases multiplied out (named after the
+    # parent, it is renamed along with it).
+    assert aliases["app-data"] == [
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:Box$tap:test:Data::app-store",
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:OldBox$tap:test:Data::app-data",
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:OldBox$tap:test:Data::app-store",
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:Data::app-data",
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:Data::app-store",
+        "urn:pulumi:test::tap::tap:test:Legacy$tap:test:Data::app-data",
+        "urn:pulumi:test::tap::tap:test:Legacy$tap:test:Data::app-store",
+    ]
+
+
+def test_the_manifest_carries_pulumi_aws_own_type_aliases(plans: dict[str, Planned]) -> None:
+    """pulumi-aws renamed BucketV2 to Bucket with an alias: state written under the old type
+    still matches, and the manifest says so."""
+    bucket = plans["prod"].named("tap-prod-use1-data")
+    assert bucket["aliases"] == [
+        bucket["urn"].replace("aws:s3/bucket:Bucket::", "aws:s3/bucketV2:BucketV2::")
+    ]
+    assert all(isinstance(r["aliases"], list) for r in plans["prod"].resources)

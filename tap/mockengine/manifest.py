@@ -10,6 +10,7 @@ from typing import Any
 
 from tap.mockengine import PROJECT
 from tap.mockengine.recording import Registration
+from tap.urns import with_inherited_aliases
 
 
 def build_manifest(
@@ -24,6 +25,7 @@ def build_manifest(
     }
     by_urn = {r.urn: r for r in ordered}
     regions: dict[str, str | None] = {}
+    aliases: dict[str, list[str]] = {}
 
     def region_of(reg: Registration) -> str | None:
         if reg.urn in regions:
@@ -43,6 +45,19 @@ def build_manifest(
         regions[reg.urn] = region
         return region
 
+    def aliases_of(reg: Registration) -> list[str]:
+        """Declared aliases, then those inherited from every ancestor's aliases."""
+        if reg.urn not in aliases:
+            parent = by_urn.get(reg.parent or "")
+            aliases[reg.urn] = with_inherited_aliases(
+                reg.aliases,
+                type_=reg.type,
+                name=reg.name,
+                parent=reg.parent,
+                parent_aliases=aliases_of(parent) if parent else (),
+            )
+        return aliases[reg.urn]
+
     resources = [
         {
             "urn": r.urn,
@@ -55,6 +70,7 @@ def build_manifest(
             "retainOnDelete": r.retain_on_delete,
             "dependencies": r.dependencies,
             "inputs": r.inputs,
+            "aliases": aliases_of(r),
         }
         for r in ordered
     ]

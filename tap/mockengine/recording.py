@@ -1,7 +1,7 @@
 """The monitor and engine the program talks to under the plan, and what they record.
 
-The SDK's stock `MockMonitor` drops what the plan needs (protect, parent, dependencies) and
-builds URNs with only the parent's type. `RecordingMonitor` keeps all of
+The SDK's stock `MockMonitor` drops what the plan needs (protect, parent, dependencies,
+aliases) and builds URNs with only the parent's type. `RecordingMonitor` keeps all of
 it from the raw requests and builds URNs as the real engine does.
 """
 
@@ -15,7 +15,7 @@ from pulumi.runtime.mocks import MockMonitor, Mocks
 
 from tap.mockengine import PROJECT, PlanError
 from tap.mockengine.render import render_struct
-from tap.urns import child_urn
+from tap.urns import AliasSpec, child_urn, collapse_alias
 
 
 @dataclass
@@ -31,6 +31,8 @@ class Registration:
     retain_on_delete: bool
     dependencies: list[str]
     inputs: dict[str, Any]
+    # The aliases the program declared, resolved to URNs (the parent's are added later).
+    aliases: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +73,7 @@ class RecordingMonitor(MockMonitor):
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             inputs=request.object,
+            aliases=self._declared_aliases(request),
         )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
@@ -82,8 +85,40 @@ class RecordingMonitor(MockMonitor):
             protect=False,
             retain_on_delete=False,
             inputs=request.properties,
+            aliases=[],
         )
         return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+    def _declared_aliases(self, request: Any) -> list[str]:
+        """Each alias option as the URN the engine would look up (`collapseAliasToUrn`)."""
+        urns: dict[str, None] = {}
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") == "urn":
+                urns.setdefault(alias.urn)
+                continue
+            spec = alias.spec
+            declared = AliasSpec(
+                name=spec.name,
+                type=spec.type,
+                stack=spec.stack,
+                project=spec.project,
+                parent=spec.parentUrn,
+                no_parent=spec.noParent,
+            )
+            urns.setdefault(
+                collapse_alias(
+                    declared,
+                    name=request.name,
+                    type_=request.type,
+                    parent=request.parent or None,
+                    project=self.project,
+                    stack=self.stack,
+                )
+            )
+        # An SDK that cannot send alias specs sends URNs it resolved itself.
+        for urn in request.aliasURNs:
+            urns.setdefault(urn)
+        return list(urns)
 
     def _record(
         self,
@@ -94,6 +129,7 @@ class RecordingMonitor(MockMonitor):
         protect: bool,
         retain_on_delete: bool,
         inputs: Any,
+        aliases: list[str],
     ) -> None:
         urn = self.make_urn(request.parent, request.type, request.name)
         registration = Registration(
@@ -108,6 +144,7 @@ class RecordingMonitor(MockMonitor):
             retain_on_delete=retain_on_delete,
             dependencies=sorted(set(request.dependencies)),
             inputs=render_struct(inputs),
+            aliases=aliases,
         )
         with self._lock:
             if urn in self._seen:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pulumi.runtime import Settings, configure, reset_options, set_all_config
-from pulumi.runtime.proto import engine_pb2, resource_pb2
+from pulumi.runtime.proto import alias_pb2, engine_pb2, resource_pb2
 
 SEE = "see tap/mockengine/sdk.py"
 
@@ -185,7 +185,7 @@ INTERNALS: tuple[Internal, ...] = (
     ),
     # RecordingMonitor subclasses the SDK's MockMonitor and overrides these. Were one renamed,
     # the override would silently stop running (URNs would lose their ancestors' types, and
-    # protect or parents would go unrecorded).
+    # protect, parents or aliases would go unrecorded).
     Internal(
         "pulumi.runtime.mocks",
         "MockMonitor.__init__",
@@ -236,6 +236,8 @@ PROTO_FIELDS: dict[Any, tuple[str, ...]] = {
         "provider",
         "providers",
         "retainOnDelete",
+        "aliases",
+        "aliasURNs",
     ),
     resource_pb2.ReadResourceRequest: (
         "type",
@@ -245,6 +247,8 @@ PROTO_FIELDS: dict[Any, tuple[str, ...]] = {
         "dependencies",
         "provider",
     ),
+    alias_pb2.Alias: ("urn", "spec"),
+    alias_pb2.Alias.Spec: ("name", "type", "stack", "project", "parentUrn", "noParent"),
     engine_pb2.LogRequest: ("severity", "message"),
 }
 
@@ -283,6 +287,7 @@ __all__ = [
     "Internal",
     "SdkDriftError",
     "Settings",
+    "alias_pb2",
     "configure",
     "drift",
     "engine_pb2",
