@@ -26,7 +26,12 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from tap.config import NAMESPACE, ConfigError, ParsedConfig, decode_raw, parse
 from tap.mockengine import PROJECT, PlanError
 from tap.mockengine.manifest import build_manifest
-from tap.mockengine.recording import Recording, RecordingMonitor, Registration
+from tap.mockengine.recording import (
+    Recording,
+    RecordingMonitor,
+    Registration,
+    disabled_default_providers,
+)
 from tap.mockengine.render import SECRET_TEXT, UNKNOWN_TEXT, render_struct, render_value
 from tap.mockengine.run import run_program
 from tap.policy.rules import PolicyConfig, evaluate, from_manifest
@@ -410,9 +415,15 @@ def run_under_mocks(
 
     Also the harness for component tests, so they see exactly what the plan sees.
     """
-    monitor = RecordingMonitor(mocks or PlanMocks("us-east-1"), stack=stack, project=PROJECT)
+    config = config or {}
+    monitor = RecordingMonitor(
+        mocks or PlanMocks("us-east-1"),
+        stack=stack,
+        project=PROJECT,
+        disabled_packages=disabled_default_providers(config),
+    )
     try:
-        return run_program(program, monitor, config=config or {}, secret_keys=secret_keys)
+        return run_program(program, monitor, config=config, secret_keys=secret_keys)
     except ConfigError as exc:
         raise PlanError(str(exc)) from None
 

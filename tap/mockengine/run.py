@@ -3,7 +3,8 @@
 The CLI's `pulumi-language-python-exec` sets the config, configures the runtime with
 `Settings` (the monitor's and engine's addresses, the project, the stack, dry-run), and runs
 `run_in_stack(program)` on the thread's event loop. `run_program` does the same with in-process
-objects for the monitor and the engine, then applies the guards a real engine would.
+objects for the monitor and the engine, then applies the guards a real engine would: an Output
+formatted into a string, and resources or invokes that need a disabled default provider.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ import pulumi
 from pulumi.runtime import get_root_resource, rpc
 
 from tap.mockengine import PlanError
-from tap.mockengine.recording import Recording, RecordingEngine, RecordingMonitor
+from tap.mockengine.recording import (
+    DISABLE_DEFAULT_PROVIDERS,
+    Recording,
+    RecordingEngine,
+    RecordingMonitor,
+)
 from tap.mockengine.render import render_struct
 from tap.mockengine.sdk import Settings, configure, reset_options, run_in_stack, set_all_config
 
@@ -52,7 +58,22 @@ def run_program(
     except pulumi.RunError as exc:
         raise PlanError(str(exc)) from None
     engine.refuse_misused_outputs()
+    refuse_default_providers(monitor)
     return monitor.recording, render_struct(exported)
+
+
+def refuse_default_providers(monitor: RecordingMonitor) -> None:
+    """The engine's "Default provider for 'aws' disabled" failure, for every such resource."""
+    uses = monitor.recording.default_provider_uses
+    if uses:
+        disabled = ", ".join(sorted(monitor.disabled_packages))
+        listed = "\n  ".join(sorted(set(uses)))
+        raise PlanError(
+            f"{DISABLE_DEFAULT_PROVIDERS} is [{disabled}], so `pulumi up` would fail on each of "
+            'these ("Default provider ... disabled. ... must use an explicit provider"); give '
+            "each an explicit provider (provider=, or a parent component's providers=):"
+            f"\n  {listed}"
+        )
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:

@@ -215,6 +215,13 @@ INTERNALS: tuple[Internal, ...] = (
         parameters=("self", "request"),
     ),
     Internal(
+        "pulumi.runtime.mocks",
+        "MockMonitor.Invoke",
+        "to refuse invokes through a disabled default provider (overridden)",
+        _MONITOR,
+        parameters=("self", "request"),
+    ),
+    Internal(
         "pulumi.runtime.proto.engine_pb2_grpc",
         "EngineServicer.Log",
         "as the engine endpoint the SDK logs through (RecordingEngine.Log)",
@@ -247,6 +254,7 @@ PROTO_FIELDS: dict[Any, tuple[str, ...]] = {
         "dependencies",
         "provider",
     ),
+    resource_pb2.ResourceInvokeRequest: ("tok", "provider"),
     alias_pb2.Alias: ("urn", "spec"),
     alias_pb2.Alias.Spec: ("name", "type", "stack", "project", "parentUrn", "noParent"),
     engine_pb2.LogRequest: ("severity", "message"),
