@@ -238,6 +238,29 @@ def _order(change: ResourceChange) -> tuple[int, int, int, str]:
     )
 
 
+def stateful_urns(manifest: dict[str, Any]) -> list[str]:
+    """The URNs whose deletion or replacement `tap diff` calls risky: cloud resources that are
+    protected or of a stateful type."""
+    return sorted(r["urn"] for r in manifest["resources"] if r["custom"] and _risk(r))
+
+
+_STATEFUL_LIST_HEADER = """\
+# {stack}'s stateful URNs: cloud resources that are protected or of a stateful type, whose
+# deletion or replacement loses data. tests/test_stateful_urns.py fails when one disappears from
+# the plan without an alias carrying it. Generated; after a deliberate change, regenerate with:
+#   scripts/uv run python scripts/stateful_urns.py --stack {stack} --write
+"""
+
+
+def render_stateful_list(stack: str, urns: list[str]) -> str:
+    return _STATEFUL_LIST_HEADER.format(stack=stack) + "".join(f"{urn}\n" for urn in urns)
+
+
+def read_stateful_list(text: str) -> list[str]:
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
 def _risk(resource: dict[str, Any]) -> Risk:
     if resource["protect"]:
         return "protected"
