@@ -7,10 +7,13 @@ import inspect
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pulumi_aws
+import pulumi_aws as aws
 import pytest
 
 from tap.awsdata import CFN_PROPERTY_OF_INPUT, CFN_TYPES, create_only_property, resource_schema
@@ -24,7 +27,7 @@ from tap.diff import (
     render_text,
 )
 from tap.urns import child_urn
-from tests.conftest import Planned
+from tests.conftest import Planned, plan_program
 
 STACK = "prod"
 TAP = child_urn(STACK, "tap", None, "tap:stack:TapStack", "tap-prod-gbl-stack")
@@ -368,3 +371,42 @@ def test_bad_input_never_prints_a_traceback(tmp_path: Path) -> None:
 def test_diff_error_type_is_the_one_the_command_catches() -> None:
     with pytest.raises(DiffInputError):
         diff_manifests(manifest(GROUP), manifest(GROUP, stack="dev"))
+
+
+# --- end to end: programs, their plans, their diff ----------------------------------------------
+
+
+def storage_program(type_token: str, aliases: list[Any]) -> Callable[[], None]:
+    def program() -> None:
+        box = pulumi.ComponentResource(
+            type_token, "tap-test-use1-store", opts=pulumi.ResourceOptions(aliases=aliases)
+        )
+        aws.s3.Bucket(
+            "tap-test-use1-store-data",
+            bucket="tap-test-use1-store-data",
+            opts=pulumi.ResourceOptions(parent=box, protect=True),
+        )
+
+    return program
+
+
+def test_a_component_moved_with_an_alias_keeps_its_bucket() -> None:
+    base = plan_program(storage_program("tap:test:Box", []))
+    moved = plan_program(storage_program("tap:test:Store", [pulumi.Alias(type_="tap:test:Box")]))
+    result = diff_manifests(base, moved)
+    assert sorted(kinds(result)) == [
+        ("rename", "tap-test-use1-store", ""),
+        ("rename", "tap-test-use1-store-data", ""),
+    ]
+    assert result.exit_code == 0
+
+
+def test_a_component_moved_without_an_alias_replaces_its_bucket() -> None:
+    base = plan_program(storage_program("tap:test:Box", []))
+    moved = plan_program(storage_program("tap:test:Store", []))
+    result = diff_manifests(base, moved)
+    assert kinds(result) == [
+        ("replace", "tap-test-use1-store-data", "protected"),
+        ("replace", "tap-test-use1-store", ""),
+    ]
+    assert result.exit_code == 3
