@@ -258,3 +258,43 @@ def iam_actions(pattern: str) -> dict[str, tuple[str, ...]]:
         for name, spec in actions.items()
         if matcher.fullmatch(name)
     }
+
+
+# pulumi-aws inputs whose CloudFormation property is not the same name up to case, for the
+# stateful types. Only pairs checked by hand against both providers' docs are listed (tests
+# check each against the CloudFormation schema and pulumi-aws's class).
+CFN_PROPERTY_OF_INPUT: dict[str, dict[str, str]] = {
+    "aws:backup/vault:Vault": {"name": "BackupVaultName", "kmsKeyArn": "EncryptionKeyArn"},
+    "aws:cloudwatch/logGroup:LogGroup": {"name": "LogGroupName"},
+    "aws:rds/cluster:Cluster": {"clusterIdentifier": "DBClusterIdentifier"},
+    "aws:rds/clusterInstance:ClusterInstance": {
+        "clusterIdentifier": "DBClusterIdentifier",
+        "identifier": "DBInstanceIdentifier",
+    },
+    "aws:s3/bucket:Bucket": {"bucket": "BucketName", "bucketPrefix": "BucketNamePrefix"},
+    "aws:sqs/queue:Queue": {"name": "QueueName"},
+}
+
+
+def create_only_property(pulumi_type: str, input_name: str, region: str) -> str | None:
+    """The CloudFormation property behind a top-level pulumi input that AWS cannot change in
+    place (the schema's `createOnlyProperties`), or None when it can or the mapping is unsure.
+
+    The mapping is taken as certain when the input is listed in CFN_PROPERTY_OF_INPUT or has
+    the property's name up to case (`storageEncrypted` -> `StorageEncrypted`,
+    `dbSubnetGroupName` -> `DBSubnetGroupName`); any other input is not judged.
+    """
+    cfn_type = CFN_TYPES.get(pulumi_type)
+    if cfn_type is None:
+        return None
+    schema = resource_schema(cfn_type, region)
+    create_only = {
+        path.removeprefix("/properties/")
+        for path in schema.get("createOnlyProperties", [])
+        if path.count("/") == 2
+    }
+    listed = CFN_PROPERTY_OF_INPUT.get(pulumi_type, {}).get(input_name)
+    if listed is not None:
+        return listed if listed in create_only else None
+    by_lower = {name.lower(): name for name in create_only}
+    return by_lower.get(input_name.lower())

@@ -1,4 +1,4 @@
-"""The `tap` command: plan, verify, graph, docs, policy-config, bootstrap-backend."""
+"""The `tap` command: plan, diff, verify, graph, docs, policy-config, bootstrap-backend."""
 
 from __future__ import annotations
 
@@ -110,6 +110,22 @@ def _parser() -> argparse.ArgumentParser:
     policy_config.add_argument("--stack", "-s", default="dev", help="stack name (default: dev)")
     policy_config.set_defaults(handler=_policy_config)
 
+    diff = commands.add_parser(
+        "diff",
+        help="compare two plan manifests: added, deleted, replaced, renamed, changed",
+        description="Compare two `tap plan --format json` manifests of the same stack. Exit 0: "
+        "no protected or stateful resource is deleted or replaced; 3: one is; 2: bad input.",
+    )
+    diff.add_argument("base", metavar="BASE.json", help="the manifest before the change")
+    diff.add_argument("head", metavar="HEAD.json", help="the manifest after the change")
+    diff.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="text for people; markdown for a pull-request comment (default: text)",
+    )
+    diff.set_defaults(handler=_diff)
+
     backend = commands.add_parser(
         "bootstrap-backend",
         help="create the S3 state bucket and KMS key for `pulumi login s3://...` (idempotent)",
@@ -189,6 +205,25 @@ def _docs(args: argparse.Namespace) -> int:
     for path in write_blocks(project_dir, blocks):
         print(f"updated {path}")
     return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from tap.diff import (  # noqa: PLC0415
+        DiffInputError,
+        diff_manifests,
+        load_manifest,
+        render_markdown,
+        render_text,
+    )
+
+    try:
+        base, head = load_manifest(args.base), load_manifest(args.head)
+        result = diff_manifests(base, head, args.base, args.head)
+    except DiffInputError as error:
+        return _fail(str(error))
+    render = render_markdown if args.format == "markdown" else render_text
+    sys.stdout.write(render(result))
+    return result.exit_code
 
 
 def _bootstrap_backend(args: argparse.Namespace) -> int:

@@ -3,58 +3,48 @@
 No cloud, credentials or Pulumi CLI. The manifest format is a contract (docs/architecture.md):
 other tools read `tap plan --format json`, so change it only by adding fields.
 
-The mock engine hides failures a real engine would report, so this module guards against them:
-duplicate URNs are detected here, unmocked invokes fail loudly instead of returning None, and
-protect/dependencies/parent are captured from the raw registration requests.
+The mock engine hides failures a real engine would report, so the plan guards against them:
+duplicate URNs are detected here, unmocked invokes fail loudly instead of returning None (the
+fake cloud, `PlanMocks`, is here too), and `tap.mockengine` runs the program as the Pulumi CLI
+does while recording what the stock mock monitor drops (protect, parents, dependencies).
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import logging
 import runpy
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import pulumi
-from pulumi.runtime import rpc, settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
-from pulumi.runtime.settings import get_project, get_stack
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 from tap import stackfile
 from tap.config import ConfigError, ParsedConfig
+from tap.mockengine import PROJECT, PlanError
+from tap.mockengine.manifest import build_manifest
+from tap.mockengine.recording import (
+    Recording,
+    RecordingMonitor,
+    Registration,
+    disabled_default_providers,
+)
+from tap.mockengine.render import SECRET_TEXT, UNKNOWN_TEXT, render_struct, render_value
+from tap.mockengine.run import run_program
 from tap.policy.rules import PolicyConfig, evaluate, from_manifest
 
 # Stack files are read as the Pulumi CLI reads them (tap.stackfile); importable from here too.
-PlanError = stackfile.PlanError
 StackFile = stackfile.StackFile
 StackFileError = stackfile.StackFileError
 available_stacks = stackfile.available_stacks
 find_project_dir = stackfile.find_project_dir
 load_stack_file = stackfile.load_stack_file
 
-PROJECT = "tap"
 PROGRAM_MODULE = "tap.__main__"
 MOCK_ACCOUNT_ID = "123456789012"
-UNKNOWN_TEXT = "<unknown>"
-SECRET_TEXT = "<secret>"
 AZ_LETTERS = "abc"
-
-# Pulumi's wire signatures (sdk/python/lib/pulumi/runtime/rpc.py).
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
-_ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
-_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
-_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 # Resources whose id is their name, with the ARN resource type AWS uses for them.
 _NAMED_BY_ID = {
@@ -313,151 +303,6 @@ def _rds_domain(identifier: str, region: str) -> str:
     return f"{_short_hash(identifier, length=12)}.{region}.rds.amazonaws.com"
 
 
-@dataclass
-class Registration:
-    urn: str
-    type: str
-    name: str
-    parent: str | None
-    custom: bool
-    provider: str | None
-    providers: dict[str, str]
-    protect: bool
-    retain_on_delete: bool
-    dependencies: list[str]
-    inputs: dict[str, Any]
-
-
-@dataclass
-class Recording:
-    registrations: list[Registration] = field(default_factory=list)
-    duplicate_urns: list[str] = field(default_factory=list)
-
-
-class RecordingMonitor(MockMonitor):
-    """A MockMonitor that also keeps what the stock one drops: protect, parent, dependencies.
-
-    Registrations arrive from the SDK's executor threads, hence the lock.
-    """
-
-    def __init__(self, mocks: PlanMocks) -> None:
-        super().__init__(mocks)
-        self.recording = Recording()
-        self._lock = threading.Lock()
-        self._seen: set[str] = set()
-
-    def make_urn(self, parent: str, type_: str, name: str) -> str:
-        """URNs as the real engine builds them; the stock mock keeps only the parent's type.
-
-        The qualified type chains every ancestor's type, except the root Stack's.
-        """
-        parent_type = ""
-        if parent:
-            qualified = parent.split("::")[2]
-            if qualified != "pulumi:pulumi:Stack":
-                parent_type = qualified + "$"
-        return f"urn:pulumi:{get_stack()}::{get_project()}::{parent_type}{type_}::{name}"
-
-    def RegisterResource(self, request: Any) -> Any:
-        self._record(
-            request,
-            custom=bool(request.custom),
-            providers=dict(request.providers),
-            protect=bool(request.protect),
-            retain_on_delete=bool(request.retainOnDelete),
-            inputs=request.object,
-        )
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
-
-    def ReadResource(self, request: Any) -> Any:
-        self._record(
-            request,
-            custom=True,
-            providers={},
-            protect=False,
-            retain_on_delete=False,
-            inputs=request.properties,
-        )
-        return super().ReadResource(request)  # type: ignore[no-untyped-call]
-
-    def _record(
-        self,
-        request: Any,
-        *,
-        custom: bool,
-        providers: dict[str, str],
-        protect: bool,
-        retain_on_delete: bool,
-        inputs: Any,
-    ) -> None:
-        urn = self.make_urn(request.parent, request.type, request.name)
-        registration = Registration(
-            urn=urn,
-            type=request.type,
-            name=request.name,
-            parent=request.parent or None,
-            custom=custom,
-            provider=request.provider or None,
-            providers=providers,
-            protect=protect,
-            retain_on_delete=retain_on_delete,
-            dependencies=sorted(set(request.dependencies)),
-            inputs=render_struct(inputs),
-        )
-        with self._lock:
-            if urn in self._seen:
-                self.recording.duplicate_urns.append(urn)
-            self._seen.add(urn)
-            self.recording.registrations.append(registration)
-
-
-# --- rendering engine values into the manifest's JSON ------------------------------------------
-
-
-def render_struct(struct: Any) -> dict[str, Any]:
-    return {key: render_value(value) for key, value in struct.fields.items()}
-
-
-def render_value(value: Any) -> Any:
-    """A protobuf Value as JSON: integral doubles back to ints, secrets and unknowns masked."""
-    kind = value.WhichOneof("kind")
-    if kind == "null_value":
-        return None
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "number_value":
-        number = value.number_value
-        return int(number) if number.is_integer() else number
-    if kind == "string_value":
-        return UNKNOWN_TEXT if value.string_value == _UNKNOWN else value.string_value
-    if kind == "list_value":
-        return [render_value(item) for item in value.list_value.values]
-    fields = value.struct_value.fields
-    signature = fields[_SIG_KEY].string_value if _SIG_KEY in fields else None
-    if signature == _SECRET_SIG:
-        return SECRET_TEXT
-    if signature in (_ASSET_SIG, _ARCHIVE_SIG):
-        kind_name = "asset" if signature == _ASSET_SIG else "archive"
-        rendered = {k: render_value(v) for k, v in fields.items() if k != _SIG_KEY}
-        if isinstance(rendered.get("path"), str):
-            rendered["path"] = _repo_relative(rendered["path"])
-        return {f"<{kind_name}>": rendered}
-    if signature == _RESOURCE_SIG:
-        return fields["urn"].string_value if "urn" in fields else UNKNOWN_TEXT
-    return {key: render_value(item) for key, item in fields.items()}
-
-
-_REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _repo_relative(path: str) -> str:
-    """Asset paths relative to the repo, so manifests are the same on every machine."""
-    try:
-        return Path(path).resolve().relative_to(_REPO_ROOT).as_posix()
-    except ValueError:
-        return path
-
-
 # --- running the program -----------------------------------------------------------------------
 
 
@@ -522,75 +367,17 @@ def run_under_mocks(
 
     Also the harness for component tests, so they see exactly what the plan sees.
     """
-    mocks = mocks or PlanMocks("us-east-1")
-    monitor = RecordingMonitor(mocks)
-    engine_log = _EngineLog()
-    settings.reset_options(project=PROJECT, stack=stack, preview=False)
-    set_all_config(dict(config or {}), list(secret_keys))
-    # preview=False: in preview mode unknowns never resolve and apply() bodies never run.
-    set_mocks(
-        mocks,
-        project=PROJECT,
+    config = config or {}
+    monitor = RecordingMonitor(
+        mocks or PlanMocks("us-east-1"),
         stack=stack,
-        preview=False,
-        monitor=monitor,
-        logger=engine_log.logger,
+        project=PROJECT,
+        disabled_packages=disabled_default_providers(config),
     )
-    root = settings.get_root_resource()
     try:
-        with _collector_paused():
-            _sync_await(run_pulumi_func(program))
-    except (ConfigError, pulumi.RunError) as exc:
+        return run_program(program, monitor, config=config, secret_keys=secret_keys)
+    except ConfigError as exc:
         raise PlanError(str(exc)) from None
-    exported = getattr(root, "outputs", {})
-    struct = _sync_await(rpc.serialize_properties(exported, {}))
-    engine_log.refuse_misused_outputs()
-    return monitor.recording, render_struct(struct)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the program runs.
-
-    The SDK allocates several futures and Outputs per property of every resource; the
-    collector's repeated passes over that growing young heap doubled the plan's run time
-    (measured: 1.4 s -> 0.65 s for prod). A run is short, and the cycles are collected as
-    soon as the collector is back on.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-class _EngineLog(logging.Handler):
-    """Collects what the program logs through the engine.
-
-    The SDK only warns when an Output is formatted into a string (the text becomes a useless
-    object repr, silently); a real `pulumi up` would apply that garbage, so the plan fails.
-    """
-
-    MISUSE = "Calling __str__ on an Output[T] is not supported"
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self.logger = logging.Logger(f"tap.plan.engine.{id(self)}")
-        self.logger.propagate = False
-        self.logger.addHandler(self)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def refuse_misused_outputs(self) -> None:
-        if any(self.MISUSE in record.getMessage() for record in self.records):
-            raise PlanError(
-                "the program formatted a pulumi Output into a string (use .apply or "
-                "Output.concat); a real deployment would send the object's repr to AWS"
-            )
 
 
 def _fake_shared_network_outputs(parsed: ParsedConfig) -> dict[str, Any]:
@@ -614,51 +401,26 @@ def _fake_shared_network_outputs(parsed: ParsedConfig) -> dict[str, Any]:
     return fake
 
 
-def build_manifest(
-    stack: str, registrations: Iterable[Registration], outputs: dict[str, Any]
-) -> dict[str, Any]:
-    ordered = sorted(registrations, key=lambda r: r.urn)
-    provider_regions = {
-        r.urn: r.inputs.get("region") for r in ordered if r.type.startswith("pulumi:providers:")
-    }
-    by_urn = {r.urn: r for r in ordered}
-    regions: dict[str, str | None] = {}
-
-    def region_of(reg: Registration) -> str | None:
-        if reg.urn in regions:
-            return regions[reg.urn]
-        region: str | None
-        own = reg.inputs.get("region")
-        if isinstance(own, str):
-            region = own
-        elif reg.custom:
-            region = provider_regions.get(_provider_urn(reg.provider) or "")
-        elif "aws" in reg.providers:
-            region = provider_regions.get(_provider_urn(reg.providers["aws"]) or "")
-        elif reg.parent in by_urn:
-            region = region_of(by_urn[reg.parent])
-        else:
-            region = None
-        regions[reg.urn] = region
-        return region
-
-    resources = [
-        {
-            "urn": r.urn,
-            "type": r.type,
-            "name": r.name,
-            "parent": r.parent,
-            "custom": r.custom,
-            "region": region_of(r),
-            "protect": r.protect,
-            "retainOnDelete": r.retain_on_delete,
-            "dependencies": r.dependencies,
-            "inputs": r.inputs,
-        }
-        for r in ordered
-    ]
-    return {"project": PROJECT, "stack": stack, "resources": resources, "outputs": outputs}
-
-
-def _provider_urn(reference: str | None) -> str | None:
-    return reference.rsplit("::", 1)[0] if reference else None
+__all__ = [
+    "MOCK_ACCOUNT_ID",
+    "PROJECT",
+    "SECRET_TEXT",
+    "UNKNOWN_TEXT",
+    "PlanError",
+    "PlanMocks",
+    "PlanResult",
+    "Recording",
+    "RecordingMonitor",
+    "Registration",
+    "StackFile",
+    "available_stacks",
+    "build_manifest",
+    "find_project_dir",
+    "load_stack_file",
+    "refuse_duplicates",
+    "render_struct",
+    "render_value",
+    "run_plan",
+    "run_program_module",
+    "run_under_mocks",
+]

@@ -29,14 +29,21 @@ from typing import Any
 
 from tap import goyaml
 from tap.config import NAMESPACE, ParsedConfig, decode_raw, parse
+from tap.mockengine import PlanError
+
+__all__ = [
+    "PlanError",
+    "StackFile",
+    "StackFileError",
+    "available_stacks",
+    "find_project_dir",
+    "load_stack_file",
+    "project_name",
+    "stack_config",
+]
 
 SECRET_TEXT = "<secret>"
 _UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
-
-
-class PlanError(Exception):
-    """A problem `tap plan` (and every command that reads a stack file) reports as one message
-    and exit status 2."""
 
 
 class StackFileError(PlanError):

@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 import pytest
 
+import tap.plan
 from tap.cli import main
 from tap.plan import (
     PlanError,
+    build_manifest,
+    load_stack_file,
     refuse_duplicates,
     run_plan,
     run_program_module,
@@ -242,8 +247,6 @@ def test_protect_and_secrets_are_recorded() -> None:
             opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True),
         )
 
-    from tap.plan import build_manifest  # noqa: PLC0415
-
     recording, _ = run_under_mocks(program, stack="test")
     (param,) = [
         r for r in build_manifest("test", recording.registrations, {})["resources"] if r["custom"]
@@ -313,3 +316,164 @@ def test_policy_config_for_the_pack(
     config = json.loads(capsys.readouterr().out)
     assert config["rds-deletion-protection-in-prod"] == {"environment": "prod"}
     assert all(value == {"environment": "prod"} for value in config.values())
+
+
+# --- aliases -----------------------------------------------------------------------------------
+
+
+class _Box(pulumi.ComponentResource):
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("tap:test:Box", name, None, opts)
+        self.data = pulumi.ComponentResource(
+            "tap:test:Data",
+            f"{name}-data",
+            None,
+            pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-store")]),
+        )
+        self.register_outputs({})
+
+
+def aliases_of(program: Callable[[], None]) -> dict[str, list[str]]:
+    recording, outputs = run_under_mocks(program, stack="test")
+    manifest = build_manifest("test", recording.registrations, outputs)
+    return {r["name"]: r["aliases"] for r in manifest["resources"]}
+
+
+def test_declared_aliases_become_the_urns_the_engine_looks_up() -> None:
+    def program() -> None:
+        outer = _Box("outer")
+        _Box(
+            "app",
+            pulumi.ResourceOptions(
+                parent=outer,
+                aliases=[
+                    pulumi.Alias(type_="tap:test:OldBox"),
+                    pulumi.Alias(parent=None),
+                    "urn:pulumi:test::tap::tap:test:Legacy::app",
+                ],
+            ),
+        )
+
+    aliases = aliases_of(program)
+    assert aliases["outer"] == []
+    assert aliases["outer-data"] == [
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:Data::outer-store"
+    ]
+    assert aliases["app"] == [
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:OldBox::app",
+        "urn:pulumi:test::tap::tap:test:Box::app",
+        "urn:pulumi:test::tap::tap:test:Legacy::app",
+    ]
+    # The child's own alias, then each of its parent's aliases multiplied out (named after the
+    # parent, it is renamed along with it).
+    assert aliases["app-data"] == [
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:Box$tap:test:Data::app-store",
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:OldBox$tap:test:Data::app-data",
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:OldBox$tap:test:Data::app-store",
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:Data::app-data",
+        "urn:pulumi:test::tap::tap:test:Box$tap:test:Data::app-store",
+        "urn:pulumi:test::tap::tap:test:Legacy$tap:test:Data::app-data",
+        "urn:pulumi:test::tap::tap:test:Legacy$tap:test:Data::app-store",
+    ]
+
+
+def test_the_manifest_carries_pulumi_aws_own_type_aliases(plans: dict[str, Planned]) -> None:
+    """pulumi-aws renamed BucketV2 to Bucket with an alias: state written under the old type
+    still matches, and the manifest says so."""
+    bucket = plans["prod"].named("tap-prod-use1-data")
+    assert bucket["aliases"] == [
+        bucket["urn"].replace("aws:s3/bucket:Bucket::", "aws:s3/bucketV2:BucketV2::")
+    ]
+    assert all(isinstance(r["aliases"], list) for r in plans["prod"].resources)
+
+
+# --- pulumi:disable-default-providers ----------------------------------------------------------
+
+NO_DEFAULT_AWS = {"pulumi:disable-default-providers": '["aws"]'}
+
+
+def program_with_an_orphan() -> None:
+    provider = aws.Provider("tap-test-use1-aws", region="us-east-1")
+    aws.ec2.Vpc(
+        "tap-test-use1-vpc",
+        cidr_block="10.0.0.0/16",
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    # A component's providers reach its children, as under the real engine.
+    box = pulumi.ComponentResource(
+        "tap:test:Box", "tap-test-use1-box", opts=pulumi.ResourceOptions(providers=[provider])
+    )
+    aws.ec2.Vpc(
+        "tap-test-use1-boxed", cidr_block="10.1.0.0/16", opts=pulumi.ResourceOptions(parent=box)
+    )
+    aws.ec2.Vpc("tap-test-use1-orphan", cidr_block="10.2.0.0/16")
+    aws.ec2.Vpc("tap-test-use1-orphan-too", cidr_block="10.3.0.0/16")
+
+
+def test_the_shipped_stacks_disable_the_default_aws_provider() -> None:
+    for stack in STACKS:
+        config = load_stack_file(PROJECT_DIR, stack).config
+        assert config["pulumi:disable-default-providers"] == ["aws"], stack
+
+
+def test_resources_without_an_explicit_provider_fail_the_plan() -> None:
+    with pytest.raises(PlanError) as caught:
+        run_under_mocks(program_with_an_orphan, stack="test", config=NO_DEFAULT_AWS)
+    first, *listed = str(caught.value).splitlines()
+    assert first.startswith(
+        "pulumi:disable-default-providers is [aws], so `pulumi up` would fail on each of these"
+    )
+    assert listed == [
+        "  urn:pulumi:test::tap::aws:ec2/vpc:Vpc::tap-test-use1-orphan",
+        "  urn:pulumi:test::tap::aws:ec2/vpc:Vpc::tap-test-use1-orphan-too",
+    ]
+
+
+def test_an_invoke_without_an_explicit_provider_fails_where_it_is_made() -> None:
+    def program() -> None:
+        provider = aws.Provider("tap-test-use1-aws", region="us-east-1")
+        aws.get_region_output(opts=pulumi.InvokeOutputOptions(provider=provider))
+        aws.get_region_output()
+
+    with pytest.raises(
+        PlanError,
+        match=r"^invoke aws:index/getRegion:getRegion has no explicit provider and "
+        r"pulumi:disable-default-providers is \[aws\]",
+    ):
+        run_under_mocks(program, stack="test", config=NO_DEFAULT_AWS)
+
+
+def test_default_providers_stay_allowed_unless_disabled() -> None:
+    recording, _ = run_under_mocks(program_with_an_orphan, stack="test")
+    assert "tap-test-use1-orphan" in {r.name for r in recording.registrations}
+
+
+def test_a_star_disables_every_default_provider() -> None:
+    def program() -> None:
+        random.RandomPassword("tap-test-password", length=20)
+
+    with pytest.raises(PlanError, match=r"is \[\*\].*\n  urn:.*RandomPassword::tap-test-password"):
+        run_under_mocks(program, stack="test", config={"pulumi:disable-default-providers": '["*"]'})
+
+
+def test_a_malformed_disable_default_providers_is_refused() -> None:
+    with pytest.raises(PlanError, match=r"^pulumi:disable-default-providers must be a list"):
+        run_under_mocks(
+            program_with_an_orphan,
+            stack="test",
+            config={"pulumi:disable-default-providers": '"aws"'},
+        )
+
+
+def test_tap_plan_names_the_resource_without_a_provider(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = "config:\n  pulumi:disable-default-providers:\n    - aws\n  tap:environment: dev\n"
+    monkeypatch.chdir(write_project(tmp_path, "dev", config))
+    monkeypatch.setattr(tap.plan, "run_program_module", program_with_an_orphan)
+    assert main(["plan", "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("tap: error: pulumi:disable-default-providers is [aws]")
+    assert "urn:pulumi:dev::tap::aws:ec2/vpc:Vpc::tap-test-use1-orphan" in captured.err
+    assert "tap-test-use1-boxed" not in captured.err

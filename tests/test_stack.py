@@ -196,6 +196,8 @@ def test_manifest_follows_the_contract(planned: Planned) -> None:
         "retainOnDelete",
         "dependencies",
         "inputs",
+        # Added after the contract's first fields.
+        "aliases",
     ]
     for resource in manifest["resources"]:
         assert list(resource) == keys
