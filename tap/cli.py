@@ -11,8 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-EXIT_OK = 0
-EXIT_USER_ERROR = 2
+from tap.exitcodes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,7 +35,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except ConfigError as error:
         return _fail(f"invalid configuration: {error}")
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `tap plan | head`: the reader left; that is not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
@@ -85,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
         "verify",
         help="check the deployed resources against the program (conformance and drift)",
         description="Read the stack outputs (`pulumi stack output --json`) and check the live "
-        "resources with boto3 in every region. Exit 1 on any failure or drift.",
+        "resources with boto3 in every region. Each check is pass, drift, fail or unknown "
+        "(could not be read). Exit codes: 0 all pass; 1 any drift or fail; 2 bad input; "
+        "3 no drift or fail, but some checks unknown, or no usable credentials.",
     )
     verify.add_argument("--stack", "-s", required=True, help="stack name")
     verify.add_argument(

@@ -9,21 +9,16 @@ Two inputs say what should be there:
 
 Each check reads one setting of one resource and compares it with what the program declares.
 Control ids are the AWS Foundational Security Best Practices ids the policy pack uses (see
-CONTROLS). A result is
-
-- `pass`: the setting is what the program declares;
-- `drift`: the resource exists, but the setting differs or was removed (versioning suspended,
-  public access block deleted, retention policy deleted, ...);
-- `fail`: the resource the outputs name is missing or cannot be read.
+CONTROLS). A result is `pass`, `drift`, `fail` or `unknown` (tap.verify.model says when).
 
 `run_verify` is the command: it reads and validates the inputs, runs `verify` and prints a
-report. Bad input, missing or refused credentials and an unreachable endpoint are one line on
-stderr and exit code 2; any drift or fail is exit code 1.
+report, always to its end; its exit codes are in tap.verify.runner.
 
 The checks live by AWS concern, mirroring tap/components/: kms, storage (S3), database (RDS),
 function (Lambda), api (API Gateway), logs (CloudWatch Logs), monitoring (alarms) and
 security (the IAM password policy). The core is model (controls and results), outputs (the
-inputs), context (AWS reads), report, and runner (the command).
+inputs), context (AWS reads), replies (reading AWS's answers strictly), report, and runner
+(the command).
 """
 
 from tap.verify.api import log_group_of

@@ -11,6 +11,7 @@ from typing import Any
 
 from tap.verify.context import Context
 from tap.verify.model import CheckResult, Control
+from tap.verify.replies import optional
 
 EXECUTION_LOGGING = Control(
     "APIGateway.1", "execution-logging", "*/* loggingLevel is api.executionLogLevel"
@@ -29,22 +30,23 @@ def check(ctx: Context, region: str) -> list[CheckResult]:
     groups: list[str] = api["logGroupNames"]
 
     def execution_logging(stage: Mapping[str, Any]) -> str:
-        settings = (stage.get("methodSettings") or {}).get("*/*") or {}
-        return f"*/* loggingLevel {settings.get('loggingLevel') or 'OFF'}"
+        settings = optional(optional(stage, "methodSettings", dict) or {}, "*/*", dict) or {}
+        return f"*/* loggingLevel {optional(settings, 'loggingLevel', str) or 'OFF'}"
 
     def tracing(stage: Mapping[str, Any]) -> str:
-        return "enabled" if stage.get("tracingEnabled") else "disabled"
+        return "enabled" if optional(stage, "tracingEnabled", bool) else "disabled"
 
     def access_logging(stage: Mapping[str, Any]) -> tuple[str, bool]:
-        access = stage.get("accessLogSettings") or {}
-        group = log_group_of(access.get("destinationArn") or "")
+        access = optional(stage, "accessLogSettings", dict) or {}
+        group = log_group_of(optional(access, "destinationArn", str) or "")
+        log_format = optional(access, "format", str)
         if not group:
             actual = "off"
-        elif not access.get("format"):
+        elif not log_format:
             actual = f"to {group}, without a format"
         else:
             actual = f"to {group}"
-        return actual, group in groups and bool(access.get("format"))
+        return actual, group in groups and bool(log_format)
 
     stage = ctx.read(
         "apigateway", region, "get_stage", restApiId=api["restApiId"], stageName=api["stageName"]

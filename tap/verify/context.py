@@ -1,6 +1,16 @@
 """What every check gets: the deployed stack's outputs, its config, and reads from AWS.
 
-A read returns AWS's reply, or a Failure that says what the missing reply means for the check.
+A read returns AWS's reply, or a Failure that says what the missing reply means for the check;
+it never raises for one call that went wrong, so one throttled, refused or dropped call costs
+one check, and the report still goes to the end. Two faults stop further calls, because every
+later call would fail the same way and only cost time:
+
+- an endpoint that does not answer (connection refused, connect or read timeout after the
+  retries): later calls to that endpoint are not made;
+- credentials AWS rejects (expired, invalid): later calls are not made at all.
+
+Each is said once on stderr, as it happens, and the checks it affects are `unknown`. Only
+having no credentials at all stops the run, as one line (run_verify).
 """
 
 from __future__ import annotations
@@ -9,18 +19,33 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from botocore.exceptions import (  # type: ignore[import-untyped]
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
-from tap.aws import REFUSED, error_code
+from tap.aws import (
+    CALL_POLICY,
+    CREDENTIALS_REJECTED,
+    CallPolicy,
+    describe_aws_error,
+    error_code,
+    is_credentials_error,
+)
 from tap.config import StackConfig
 from tap.verify.model import Failure
+from tap.verify.replies import UnexpectedReply, items
 
 # Returns a boto3.Session (or anything with its `client(service, region_name=, endpoint_url=,
 # config=)`); the clients it makes use the endpoint given to `verify` (e.g. moto's).
 SessionFactory = Callable[[], Any]
+Warn = Callable[[str], None]
 
-# A missing setting on a resource that exists: drift, not failure.
+# A missing setting on a resource that exists: drift.
 SETTING_ABSENT = frozenset(
     {
         "NoSuchPublicAccessBlockConfiguration",
@@ -30,7 +55,7 @@ SETTING_ABSENT = frozenset(
         "NoSuchEntity",  # IAM: no account password policy
     }
 )
-# The resource the outputs name is gone.
+# The resource the outputs name is gone: fail.
 NOT_FOUND = frozenset(
     {
         "NoSuchBucket",
@@ -41,26 +66,38 @@ NOT_FOUND = frozenset(
         "404",
     }
 )
+# The connection faults that take a timeout (or every retry) to show.
+_NO_ANSWER = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)
 
 
 def failure(code: str) -> Failure:
-    """A removed setting is drift; a missing or unreadable resource is a fail."""
+    """An AWS error code: a removed setting is drift, a missing resource a fail, any other
+    error (throttled after retries, access denied, internal error) says nothing: unknown."""
     if code in SETTING_ABSENT:
         return Failure("drift", f"not set ({code})")
     if code in NOT_FOUND:
         return Failure("fail", f"not found ({code})")
-    return Failure("fail", f"unreadable ({code})")
+    return Failure("unknown", f"could not read ({code})")
 
 
 class Clients:
-    """One boto3 client per (service, region), all from one session and one endpoint."""
+    """One boto3 client per (service, region), from one session, endpoint and CallPolicy."""
 
-    def __init__(self, session_factory: SessionFactory, endpoint_url: str | None) -> None:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        endpoint_url: str | None,
+        policy: CallPolicy = CALL_POLICY,
+        warn: Warn | None = None,
+    ) -> None:
         self._session = session_factory()
         self._endpoint_url = endpoint_url
+        self._policy = policy
+        self._config = policy.config()
+        self._warn = warn or (lambda _message: None)
         self._clients: dict[tuple[str, str], Any] = {}
-        # Retries (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE) stay as the environment sets them.
-        self._config = Config(connect_timeout=10, read_timeout=30)
+        self._silent_endpoints: set[str] = set()
+        self._rejected: str | None = None  # the error code that rejected the credentials
 
     def __call__(self, service: str, region: str) -> Any:
         key = (service, region)
@@ -71,14 +108,40 @@ class Clients:
         return self._clients[key]
 
     def call(self, service: str, region: str, use: Callable[[Any], Any]) -> Any | Failure:
-        """`use(client)`; a refused credential propagates, any other error is a Failure."""
+        """`use(client)`, or the Failure that stands for its reply.
+
+        Raises only when there are no usable credentials at all.
+        """
+        if self._rejected:
+            return Failure("unknown", f"not read (credentials rejected: {self._rejected})")
+        client = self(service, region)
+        endpoint = str(client.meta.endpoint_url)
+        if endpoint in self._silent_endpoints:
+            return Failure("unknown", f"not read (no answer from {endpoint})")
         try:
-            return use(self(service, region))
-        except ClientError as exc:
-            code = error_code(exc)
-            if code in REFUSED:
+            return use(client)
+        except ClientError as error:
+            code = error_code(error) or "UnknownError"
+            if code in CREDENTIALS_REJECTED:
+                self._rejected = code
+                self._warn(f"{describe_aws_error(error)}; no further calls are made")
+            return failure(code)
+        except UnexpectedReply as error:
+            return Failure.unexpected(error)
+        except ResponseParserError:
+            return Failure("unknown", "could not read (a reply botocore cannot parse)")
+        except _NO_ANSWER as error:
+            self._silent_endpoints.add(endpoint)
+            self._warn(
+                f"no answer from {endpoint} ({type(error).__name__}, "
+                f"{self._policy.max_attempts} attempts); no further calls are made to it"
+            )
+            return Failure("unknown", f"could not read ({type(error).__name__})")
+        except BotoCoreError as error:
+            if is_credentials_error(error):
                 raise
-            return failure(code or "UnknownError")
+            # A dropped connection after the retries, a request botocore refuses to send, ...
+            return Failure("unknown", f"could not read ({type(error).__name__})")
 
 
 @dataclass(frozen=True)
@@ -102,13 +165,15 @@ class Context:
         )
 
     def read_all(
-        self, service: str, region: str, operation: str, items: str, **params: Any
-    ) -> list[Any] | Failure:
-        """Every item under `items` of every page of a paginated call."""
+        self, service: str, region: str, operation: str, key: str, **params: Any
+    ) -> list[Mapping[str, Any]] | Failure:
+        """Every item under `key` of every page of a paginated call."""
 
-        def pages(client: Any) -> list[Any]:
+        def every_item(client: Any) -> list[Mapping[str, Any]]:
             paginator = client.get_paginator(operation)
-            return [item for page in paginator.paginate(**params) for item in page[items]]
+            return [
+                item for page in paginator.paginate(**params) for item in items(page, key, dict)
+            ]
 
-        result: list[Any] | Failure = self.clients.call(service, region, pages)
+        result: list[Mapping[str, Any]] | Failure = self.clients.call(service, region, every_item)
         return result

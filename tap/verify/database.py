@@ -12,6 +12,7 @@ from typing import Any
 from tap.verify.context import Context
 from tap.verify.kms import is_region_key
 from tap.verify.model import CheckResult, Control, Failure
+from tap.verify.replies import UnexpectedReply, items, optional, required
 
 STORAGE_ENCRYPTED = Control(
     "RDS.27", "storage-encrypted", "cluster storage is encrypted with the region's key"
@@ -45,28 +46,32 @@ def check(ctx: Context, region: str) -> list[CheckResult]:
     every_snapshot = "every snapshot encrypted"
 
     def encryption(cluster: Mapping[str, Any]) -> tuple[str, bool]:
-        encrypted = bool(cluster.get("StorageEncrypted"))
-        key = cluster.get("KmsKeyId")
+        encrypted = required(cluster, "StorageEncrypted", bool)
+        key = optional(cluster, "KmsKeyId", str)
         actual = f"encrypted with {key}" if encrypted else "not encrypted"
         return actual, encrypted and is_region_key(key, outputs)
 
     def snapshots(found: list[Mapping[str, Any]]) -> str:
-        plain = [s["DBClusterSnapshotIdentifier"] for s in found if not s["StorageEncrypted"]]
+        plain = [
+            required(snapshot, "DBClusterSnapshotIdentifier", str)
+            for snapshot in found
+            if not required(snapshot, "StorageEncrypted", bool)
+        ]
         return f"unencrypted: {', '.join(plain)}" if plain else every_snapshot
 
     def deletion_protection(cluster: Mapping[str, Any]) -> str:
-        return "on" if cluster.get("DeletionProtection") else "off"
+        return "on" if required(cluster, "DeletionProtection", bool) else "off"
 
     def backups(cluster: Mapping[str, Any]) -> tuple[str, bool]:
-        days = int(cluster.get("BackupRetentionPeriod") or 0)
+        days = required(cluster, "BackupRetentionPeriod", int)
         return f"{days} days", days >= retention
 
     def log_exports(cluster: Mapping[str, Any]) -> tuple[str, bool]:
-        exports = cluster.get("EnabledCloudwatchLogsExports") or []
+        exports = items(cluster, "EnabledCloudwatchLogsExports", str)
         return ", ".join(exports) or "none", "postgresql" in exports
 
     reply = ctx.read("rds", region, "describe_db_clusters", DBClusterIdentifier=identifier)
-    cluster = reply if isinstance(reply, Failure) else reply["DBClusters"][0]
+    cluster = reply if isinstance(reply, Failure) else _the_cluster(reply, identifier)
     results = [
         STORAGE_ENCRYPTED.evaluate(
             region, identifier, f"encrypted with {outputs['kmsKeyArn']}", cluster, encryption
@@ -95,3 +100,14 @@ def check(ctx: Context, region: str) -> list[CheckResult]:
     )
     results.append(LOG_EXPORTS.evaluate(region, identifier, "postgresql", cluster, log_exports))
     return results
+
+
+def _the_cluster(reply: Mapping[str, Any], identifier: str) -> Mapping[str, Any] | Failure:
+    """The one cluster DescribeDBClusters returns for an identifier."""
+    try:
+        clusters = items(reply, "DBClusters", dict)
+        if len(clusters) != 1:
+            raise UnexpectedReply(f"{len(clusters)} clusters for {identifier}, not 1")
+    except UnexpectedReply as error:
+        return Failure.unexpected(error)
+    return clusters[0]

@@ -11,6 +11,7 @@ from typing import Any
 
 from tap.verify.context import Context
 from tap.verify.model import CheckResult, Control
+from tap.verify.replies import items, optional
 
 IN_VPC = Control("Lambda.3", "in-vpc", "the function runs in the private subnets and app group")
 TRACING = Control("Lambda.7", "function-tracing", "X-Ray tracing mode is Active")
@@ -25,9 +26,9 @@ def check(ctx: Context, region: str) -> list[CheckResult]:
     in_vpc = f"subnets {', '.join(subnets)}; security group {group}"
 
     def placement(function: Mapping[str, Any]) -> tuple[str, bool]:
-        vpc = function.get("VpcConfig") or {}
-        actual_subnets = sorted(vpc.get("SubnetIds") or [])
-        actual_groups = sorted(vpc.get("SecurityGroupIds") or [])
+        vpc = optional(function, "VpcConfig", dict) or {}
+        actual_subnets = sorted(items(vpc, "SubnetIds", str))
+        actual_groups = sorted(items(vpc, "SecurityGroupIds", str))
         actual = (
             f"subnets {', '.join(actual_subnets)}; security groups {', '.join(actual_groups)}"
             if actual_subnets
@@ -36,7 +37,10 @@ def check(ctx: Context, region: str) -> list[CheckResult]:
         return actual, actual_subnets == subnets and group in actual_groups
 
     def tracing(function: Mapping[str, Any]) -> str:
-        return str((function.get("TracingConfig") or {}).get("Mode", "PassThrough"))
+        # Lambda's default mode, when the function sets none.
+        return optional(optional(function, "TracingConfig", dict) or {}, "Mode", str) or (
+            "PassThrough"
+        )
 
     reply = ctx.read("lambda", region, "get_function_configuration", FunctionName=name)
     return [

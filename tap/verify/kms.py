@@ -7,6 +7,7 @@ from typing import Any
 
 from tap.verify.context import Context
 from tap.verify.model import CheckResult, Control
+from tap.verify.replies import required
 
 KEY_ROTATION = Control("KMS.4", "key-rotation", "the region's key rotates automatically")
 CONTROLS = (KEY_ROTATION,)
@@ -19,7 +20,7 @@ def check(ctx: Context, region: str) -> list[CheckResult]:
 
 
 def _rotation(reply: Mapping[str, Any]) -> str:
-    return "enabled" if reply.get("KeyRotationEnabled") else "disabled"
+    return "enabled" if required(reply, "KeyRotationEnabled", bool) else "disabled"
 
 
 def is_region_key(reference: str | None, region_outputs: Mapping[str, Any]) -> bool:

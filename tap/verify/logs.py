@@ -12,6 +12,7 @@ from typing import Any
 from tap.verify.context import Context, failure
 from tap.verify.kms import is_region_key
 from tap.verify.model import CheckResult, Control, Failure
+from tap.verify.replies import UnexpectedReply, optional, required
 
 RETENTION = Control("CloudWatch.16", "log-retention", "retention is logRetentionDays")
 # FSBP has no control for log group encryption; this id is tap's own.
@@ -28,11 +29,11 @@ def check(ctx: Context, region: str) -> list[CheckResult]:
     key = outputs["kmsKeyArn"]
 
     def retention(group: Mapping[str, Any]) -> str:
-        value = group.get("retentionInDays")
+        value = optional(group, "retentionInDays", int)
         return f"{value} days" if value else "never expire"
 
     def encryption(group: Mapping[str, Any]) -> tuple[str, bool]:
-        group_key = group.get("kmsKeyId")
+        group_key = optional(group, "kmsKeyId", str)
         return group_key or "AWS-owned key", is_region_key(group_key, outputs)
 
     results = []
@@ -50,8 +51,8 @@ def _log_group(ctx: Context, region: str, name: str) -> Mapping[str, Any] | Fail
     )
     if isinstance(groups, Failure):
         return groups
-    for group in groups:
-        if group["logGroupName"] == name:
-            found: Mapping[str, Any] = group
-            return found
-    return failure("ResourceNotFoundException")
+    try:
+        found = [group for group in groups if required(group, "logGroupName", str) == name]
+    except UnexpectedReply as error:
+        return Failure.unexpected(error)
+    return found[0] if found else failure("ResourceNotFoundException")

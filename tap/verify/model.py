@@ -1,4 +1,14 @@
-"""What a check reports: the control it belongs to, and one result per resource and setting."""
+"""What a check reports: the control it belongs to, and one result per resource and setting.
+
+A result's status is
+
+- `pass`: the setting is what the program declares;
+- `drift`: the resource exists, but the setting differs or was removed (versioning suspended,
+  public access block deleted, retention policy deleted, ...);
+- `fail`: the resource the outputs name does not exist;
+- `unknown`: the setting could not be read (throttled after retries, access denied, no answer,
+  a reply that is not what the API promises), so nothing is claimed about it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-Status = Literal["pass", "drift", "fail"]
-STATUSES: tuple[Status, ...] = ("pass", "drift", "fail")
+from tap.verify.replies import UnexpectedReply
+
+Status = Literal["pass", "drift", "fail", "unknown"]
+STATUSES: tuple[Status, ...] = ("pass", "drift", "fail", "unknown")
 
 GLOBAL = "global"  # the region column of account-wide checks (IAM)
 
@@ -34,6 +46,10 @@ class Failure:
 
     status: Status
     actual: str
+
+    @classmethod
+    def unexpected(cls, error: UnexpectedReply) -> Failure:
+        return cls("unknown", f"unexpected reply ({error})")
 
 
 @dataclass(frozen=True)
@@ -73,7 +89,10 @@ class Control:
         """The result of one read: its failure, or the judgement of what it returned."""
         if isinstance(reply, Failure):
             return self.unread(region, resource, expected, reply)
-        interpretation = interpret(reply)
+        try:
+            interpretation = interpret(reply)
+        except UnexpectedReply as error:
+            return self.unread(region, resource, expected, Failure.unexpected(error))
         if isinstance(interpretation, str):
             return self.judge(region, resource, expected, interpretation)
         actual, ok = interpretation

@@ -11,6 +11,7 @@ from typing import Any
 
 from tap.verify.context import Context, failure
 from tap.verify.model import CheckResult, Control, Failure
+from tap.verify.replies import UnexpectedReply, items, required
 
 ALARM_ACTIONS = Control(
     "CloudWatch.15", "alarm-actions", "the alarm exists and notifies the alarm topic"
@@ -28,10 +29,12 @@ def check(ctx: Context, region: str) -> list[CheckResult]:
     expected = f"actions enabled, notify {topic}"
 
     def actions(alarm: Mapping[str, Any]) -> tuple[str, bool]:
-        targets = alarm.get("AlarmActions") or []
-        enabled = "actions enabled" if alarm.get("ActionsEnabled") else "actions disabled"
-        actual = f"{enabled}, notify {', '.join(targets) or 'nobody'}"
-        return actual, bool(alarm.get("ActionsEnabled")) and topic in targets
+        targets = items(alarm, "AlarmActions", str)
+        on = required(alarm, "ActionsEnabled", bool)
+        actual = (
+            f"actions {'enabled' if on else 'disabled'}, notify {', '.join(targets) or 'nobody'}"
+        )
+        return actual, on and topic in targets
 
     found = _alarms(ctx, region, names)
     return [
@@ -57,5 +60,9 @@ def _alarms(ctx: Context, region: str, names: list[str]) -> dict[str, Any] | Fai
         reply = ctx.read("cloudwatch", region, "describe_alarms", AlarmNames=chunk)
         if isinstance(reply, Failure):
             return reply
-        found.update({a["AlarmName"]: a for a in reply.get("MetricAlarms", [])})
+        try:
+            alarms = items(reply, "MetricAlarms", dict)
+            found.update({required(alarm, "AlarmName", str): alarm for alarm in alarms})
+        except UnexpectedReply as error:
+            return Failure.unexpected(error)
     return found

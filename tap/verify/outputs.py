@@ -8,6 +8,7 @@ asked anything.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,20 +26,48 @@ class _Nullable:
     spec: Any
 
 
+@dataclass(frozen=True)
+class _Arn:
+    """An ARN of one kind: checked here, because checks take its partition and names apart."""
+
+    kind: str
+    pattern: re.Pattern[str]
+    example: str
+
+
+_PARTITION = r"aws(?:-[a-z]+)*"
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]+"
+_ACCOUNT = r"[0-9]{12}"  # not \d, which takes any Unicode digit
+_KEY_ARN = _Arn(
+    "a KMS key ARN",
+    re.compile(rf"arn:{_PARTITION}:kms:{_REGION}:{_ACCOUNT}:key/[A-Za-z0-9-]+"),
+    "arn:aws:kms:<region>:<account>:key/<key id>",
+)
+_BUCKET_ARN = _Arn(
+    "an S3 bucket ARN",
+    re.compile(rf"arn:{_PARTITION}:s3:::[a-z0-9.-]+"),
+    "arn:aws:s3:::<bucket>",
+)
+_TOPIC_ARN = _Arn(
+    "an SNS topic ARN",
+    re.compile(rf"arn:{_PARTITION}:sns:{_REGION}:{_ACCOUNT}:[A-Za-z0-9_.-]+"),
+    "arn:aws:sns:<region>:<account>:<topic>",
+)
+
 # What verify reads from each region of `pulumi stack output --json` (more keys are fine).
 _REGION_SHAPE: dict[str, Any] = {
-    "kmsKeyArn": str,
+    "kmsKeyArn": _KEY_ARN,
     "kmsAliasName": str,
     "flowLogGroupName": _Nullable(str),  # null when the network comes from another stack
     "subnetIds": {"private": [str]},
     "securityGroupIds": {"app": str},
-    "storage": {"role": str, "bucketName": str, "bucketArn": str, "logBucketName": str},
+    "storage": {"role": str, "bucketName": str, "bucketArn": _BUCKET_ARN, "logBucketName": str},
     "database": _Nullable({"role": str, "clusterIdentifier": str}),
     "api": {
         "restApiId": str,
         "stageName": str,
         "functionName": str,
-        "alarmTopicArn": str,
+        "alarmTopicArn": _TOPIC_ARN,
         "alarmNames": [str],
         "logGroupNames": [str],
     },
@@ -56,8 +85,16 @@ def validate_outputs(outputs: Any) -> None:
     for key in ("environment", "primaryRegion"):
         _validate(outputs, key, str, key)
     _validate(outputs, "regions", dict, "regions")
-    for region in outputs["regions"]:
-        _validate(outputs["regions"], region, _REGION_SHAPE, f"regions.{region}")
+    for region, values in outputs["regions"].items():
+        path = f"regions.{region}"
+        _validate(outputs["regions"], region, _REGION_SHAPE, path)
+        storage = values["storage"]
+        arn_bucket = storage["bucketArn"].rsplit(":", 1)[-1]
+        if arn_bucket != storage["bucketName"]:
+            raise VerifyError(
+                f"{path}.storage.bucketArn names bucket {arn_bucket!r} but "
+                f"{path}.storage.bucketName is {storage['bucketName']!r}"
+            )
 
 
 def _validate(parent: Mapping[str, Any], key: str, spec: Any, path: str) -> None:
@@ -68,7 +105,11 @@ def _validate(parent: Mapping[str, Any], key: str, spec: Any, path: str) -> None
         if value is None:
             return
         spec = spec.spec
-    if isinstance(spec, dict):
+    if isinstance(spec, _Arn):
+        _validate_string(value, path)
+        if not spec.pattern.fullmatch(value):
+            raise VerifyError(f"{path} must be {spec.kind} ({spec.example}), got {_kind(value)}")
+    elif isinstance(spec, dict):
         if not isinstance(value, Mapping):
             raise VerifyError(f"{path} must be a map, got {_kind(value)}")
         for child, child_spec in spec.items():
@@ -77,12 +118,19 @@ def _validate(parent: Mapping[str, Any], key: str, spec: Any, path: str) -> None
         if not isinstance(value, list):
             raise VerifyError(f"{path} must be a list, got {_kind(value)}")
         for index, item in enumerate(value):
-            if not isinstance(item, spec[0]):
-                raise VerifyError(
-                    f"{path}[{index}] must be {_TYPE_NAMES[spec[0]]}, got {_kind(item)}"
-                )
+            _validate_string(item, f"{path}[{index}]")
+    elif spec is str:
+        _validate_string(value, path)
     elif not isinstance(value, spec):
         raise VerifyError(f"{path} must be {_TYPE_NAMES[spec]}, got {_kind(value)}")
+
+
+def _validate_string(value: Any, path: str) -> None:
+    """Every string verify reads names something: a name or id, never empty."""
+    if not isinstance(value, str):
+        raise VerifyError(f"{path} must be a string, got {_kind(value)}")
+    if not value.strip():
+        raise VerifyError(f"{path} must not be empty")
 
 
 def _kind(value: Any) -> str:
@@ -139,6 +187,11 @@ def read_outputs(path: str, stdin: TextIO) -> Any:
         raise VerifyError(f"cannot read outputs file {path}: {reason}") from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise VerifyError(
+            f"{source} nests JSON deeper than Python's parser goes; pass what "
+            "`pulumi stack output --json` prints"
+        ) from None
     except json.JSONDecodeError as exc:
         raise VerifyError(
             f"{source} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "

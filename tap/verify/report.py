@@ -7,12 +7,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import TextIO
 
-from tap.exitcodes import EXIT_FINDINGS, EXIT_OK
+from tap.exitcodes import EXIT_AWS_UNAVAILABLE, EXIT_FINDINGS, EXIT_OK
 from tap.verify.model import GLOBAL, STATUSES, CheckResult
 
 
 def exit_code(results: Iterable[CheckResult]) -> int:
-    return EXIT_OK if all(r.status == "pass" for r in results) else EXIT_FINDINGS
+    """1 on any drift or fail (a finding stands whatever else could not be read), else 3 when
+    some check could not be read, else 0."""
+    statuses = {r.status for r in results}
+    if statuses & {"drift", "fail"}:
+        return EXIT_FINDINGS
+    if "unknown" in statuses:
+        return EXIT_AWS_UNAVAILABLE
+    return EXIT_OK
 
 
 def render_text(results: Sequence[CheckResult], out: TextIO) -> None:
@@ -34,11 +41,17 @@ def render_text(results: Sequence[CheckResult], out: TextIO) -> None:
 def summary_line(results: Sequence[CheckResult]) -> str:
     counts = {s: sum(1 for r in results if r.status == s) for s in STATUSES}
     regions = sorted({r.region for r in results} - {GLOBAL})
-    verdict = "conforms" if exit_code(results) == EXIT_OK else "does not conform"
+    code = exit_code(results)
+    if code == EXIT_OK:
+        verdict = "the stack conforms"
+    elif code == EXIT_FINDINGS:
+        verdict = "the stack does not conform"
+    else:
+        verdict = "the stack could not be verified: some checks could not be read"
     return (
         f"Summary: {len(results)} checks in {', '.join(regions) or 'no region'}: "
-        f"{counts['pass']} pass, {counts['drift']} drift, {counts['fail']} fail; "
-        f"the stack {verdict}"
+        f"{counts['pass']} pass, {counts['drift']} drift, {counts['fail']} fail, "
+        f"{counts['unknown']} unknown; {verdict}"
     )
 
 

@@ -1,4 +1,9 @@
-"""`tap verify` as a command: load the inputs, run every check, print the report."""
+"""`tap verify` as a command: load the inputs, run every check, print the report.
+
+Exit codes (tap.exitcodes): 0 every check passes; 1 any drift or fail; 2 bad input (arguments,
+stack file, outputs), one line on stderr and no report; 3 no drift or fail, but some checks are
+unknown (AWS could not be read), or there are no usable credentials at all (one line, no report).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,11 @@ from typing import Any, Literal, TextIO
 
 import boto3  # type: ignore[import-untyped]
 
-from tap.aws import describe_aws_error
+from tap.aws import CALL_POLICY, CallPolicy, describe_aws_error, endpoint_url_problem
 from tap.config import ConfigError, StackConfig
-from tap.exitcodes import EXIT_USER_ERROR
+from tap.exitcodes import EXIT_AWS_UNAVAILABLE, EXIT_USER_ERROR
 from tap.verify import api, database, function, kms, logs, monitoring, security, storage
-from tap.verify.context import Clients, Context, SessionFactory
+from tap.verify.context import Clients, Context, SessionFactory, Warn
 from tap.verify.model import CheckResult, Control
 from tap.verify.outputs import VerifyError, read_outputs, select_regions, validate_outputs
 from tap.verify.report import exit_code, render_json, render_text
@@ -44,15 +49,18 @@ def verify(
     session_factory: SessionFactory,
     regions: Sequence[str] | None = None,
     endpoint_url: str | None = None,
+    policy: CallPolicy = CALL_POLICY,
+    warn: Warn | None = None,
 ) -> list[CheckResult]:
     """Every check for the selected regions (default: all of the stack's), then IAM.7.
 
-    Raises VerifyError for bad input; botocore's errors for missing or refused credentials and
-    unreachable endpoints propagate (run_verify turns them into one line).
+    Raises VerifyError for bad input, and botocore's error when there are no usable credentials
+    (run_verify turns both into one line); any other AWS fault makes checks `unknown`, said
+    through `warn` when it stops further calls.
     """
     validate_outputs(outputs)
     selected = select_regions(outputs, config, regions)
-    ctx = Context(outputs, config, Clients(session_factory, endpoint_url))
+    ctx = Context(outputs, config, Clients(session_factory, endpoint_url, policy, warn))
     results = [
         result for region in selected for check in REGIONAL_CHECKS for result in check(ctx, region)
     ]
@@ -71,26 +79,34 @@ def run_verify(
     stdin: TextIO | None = None,
     project_dir: Path | None = None,
     session_factory: SessionFactory | None = None,
+    policy: CallPolicy = CALL_POLICY,
 ) -> int:
-    """`tap verify`: 0 when every check passes, 1 on any drift or fail, 2 on bad input."""
+    """`tap verify`, with the exit codes of this module's docstring."""
+
+    def warn(message: str) -> None:
+        stderr.write(f"tap: warning: {_one_line(message)}\n")
+        stderr.flush()
+
     try:
-        results = _run(
-            stack,
-            outputs_path,
-            endpoint_url,
-            regions,
-            output_format,
-            stdin or sys.stdin,
-            project_dir,
-            session_factory or boto3.Session,
+        config, outputs = _inputs(
+            stack, outputs_path, endpoint_url, output_format, stdin or sys.stdin, project_dir
+        )
+        results = verify(
+            outputs,
+            config,
+            session_factory=session_factory or boto3.Session,
+            regions=regions,
+            endpoint_url=endpoint_url,
+            policy=policy,
+            warn=warn,
         )
     except VerifyError as error:
-        return _usage_error(stderr, str(error))
+        return _error(stderr, str(error), EXIT_USER_ERROR)
     except Exception as error:
         message = describe_aws_error(error, endpoint_url)
         if message is None:
             raise
-        return _usage_error(stderr, message)
+        return _error(stderr, message, EXIT_AWS_UNAVAILABLE)
 
     if output_format == "json":
         render_json(results, stdout)
@@ -99,16 +115,15 @@ def run_verify(
     return exit_code(results)
 
 
-def _run(
+def _inputs(
     stack: str,
     outputs_path: str | None,
     endpoint_url: str | None,
-    regions: list[str] | None,
     output_format: str,
     stdin: TextIO,
     project_dir: Path | None,
-    session_factory: SessionFactory,
-) -> list[CheckResult]:
+) -> tuple[StackConfig, Mapping[str, Any]]:
+    """The stack's config and outputs, after every check that needs no AWS."""
     from tap.plan import PlanError, find_project_dir, load_stack_file  # noqa: PLC0415 - heavy
 
     if outputs_path is None:
@@ -118,6 +133,8 @@ def _run(
         )
     if output_format not in ("text", "json"):
         raise VerifyError(f"unknown format {output_format!r}; use text or json")
+    if endpoint_url is not None and (problem := endpoint_url_problem(endpoint_url)):
+        raise VerifyError(problem)
     try:
         config = load_stack_file(project_dir or find_project_dir(), stack).parse().config
     except PlanError as error:
@@ -133,16 +150,13 @@ def _run(
         raise VerifyError(
             f"{source} is not `pulumi stack output --json` of a tap stack: {error}"
         ) from None
-    return verify(
-        outputs,
-        config,
-        session_factory=session_factory,
-        regions=regions,
-        endpoint_url=endpoint_url,
-    )
+    return config, outputs
 
 
-def _usage_error(stderr: TextIO, message: str) -> int:
-    one_line = " ".join(message.split())  # AWS messages may span lines
-    stderr.write(f"tap: error: {one_line}\n")
-    return EXIT_USER_ERROR
+def _error(stderr: TextIO, message: str, code: int) -> int:
+    stderr.write(f"tap: error: {_one_line(message)}\n")
+    return code
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())  # AWS messages may span lines

@@ -11,6 +11,7 @@ from typing import Any
 from tap.baseline import PASSWORD_MAX_AGE_DAYS, PASSWORD_MIN_LENGTH, PASSWORD_REUSE_PREVENTION
 from tap.verify.context import Context
 from tap.verify.model import GLOBAL, CheckResult, Control
+from tap.verify.replies import optional, required
 
 PASSWORD_POLICY = Control(
     "IAM.7",
@@ -43,17 +44,18 @@ def check_account(ctx: Context) -> list[CheckResult]:
             "account password policy",
             expected,
             reply,
-            lambda r: describe_password_policy(r["PasswordPolicy"]),
+            lambda r: describe_password_policy(required(r, "PasswordPolicy", dict)),
         )
     ]
 
 
 def describe_password_policy(policy: Mapping[str, Any]) -> tuple[str, bool]:
     """The policy as one line, and whether it meets IAM.7."""
-    length = int(policy.get("MinimumPasswordLength") or 0)
-    classes = [label for key, label in _CHARACTER_CLASSES.items() if policy.get(key)]
-    max_age = int(policy.get("MaxPasswordAge") or 0)  # 0: passwords never expire
-    reuse = int(policy.get("PasswordReusePrevention") or 0)
+    length = optional(policy, "MinimumPasswordLength", int) or 0
+    classes = [label for key, label in _CHARACTER_CLASSES.items() if optional(policy, key, bool)]
+    # IAM leaves these out when they are unset: passwords never expire, any reuse is allowed.
+    max_age = optional(policy, "MaxPasswordAge", int) or 0
+    reuse = optional(policy, "PasswordReusePrevention", int) or 0
     text = (
         f"length {length}, classes {'+'.join(classes) or 'none'}, "
         f"max age {max_age or 'never'}, reuse {reuse}"

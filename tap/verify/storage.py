@@ -13,6 +13,7 @@ from typing import Any
 from tap.verify.context import Context
 from tap.verify.kms import is_region_key
 from tap.verify.model import CheckResult, Control
+from tap.verify.replies import UnexpectedReply, items, optional, required
 
 PUBLIC_ACCESS_BLOCK = Control(
     "S3.8", "public-access-block", "all four public access block settings are on"
@@ -62,18 +63,22 @@ def _check_bucket(
     all_on = "all 4 on"
 
     def public_access(reply: Mapping[str, Any]) -> str:
-        settings = reply["PublicAccessBlockConfiguration"]
-        off = [name for name in _PUBLIC_ACCESS_SETTINGS if not settings.get(name)]
+        settings = required(reply, "PublicAccessBlockConfiguration", dict)
+        # A setting S3 leaves out is off (PutPublicAccessBlock: "not specified" is false).
+        off = [name for name in _PUBLIC_ACCESS_SETTINGS if not optional(settings, name, bool)]
         return f"off: {', '.join(off)}" if off else all_on
 
     deny = "deny s3:* when aws:SecureTransport=false"
 
     def tls_only(reply: Mapping[str, Any]) -> str:
-        present = denies_insecure_transport(reply["Policy"], f"arn:{partition}:s3:::{bucket}")
+        policy = required(reply, "Policy", str)
+        if not _is_json_object(policy):
+            raise UnexpectedReply("Policy is not a JSON object")
+        present = denies_insecure_transport(policy, f"arn:{partition}:s3:::{bucket}")
         return deny if present else "no such deny in the bucket policy"
 
     def versioning(reply: Mapping[str, Any]) -> str:
-        return str(reply.get("Status") or "never enabled")
+        return optional(reply, "Status", str) or "never enabled"
 
     results = [
         PUBLIC_ACCESS_BLOCK.evaluate(
@@ -86,10 +91,11 @@ def _check_bucket(
         region_outputs = kms
 
         def encryption(reply: Mapping[str, Any]) -> tuple[str, bool]:
-            rules = reply["ServerSideEncryptionConfiguration"].get("Rules") or [{}]
-            default = rules[0].get("ApplyServerSideEncryptionByDefault") or {}
-            algorithm = default.get("SSEAlgorithm", "none")
-            key = default.get("KMSMasterKeyID")
+            configuration = required(reply, "ServerSideEncryptionConfiguration", dict)
+            rules = items(configuration, "Rules", dict) or [{}]
+            default = optional(rules[0], "ApplyServerSideEncryptionByDefault", dict) or {}
+            algorithm = optional(default, "SSEAlgorithm", str) or "none"
+            key = optional(default, "KMSMasterKeyID", str)
             actual = f"{algorithm} {key}" if key else algorithm
             return actual, algorithm == "aws:kms" and is_region_key(key, region_outputs)
 
@@ -104,7 +110,9 @@ def denies_insecure_transport(policy: str, bucket_arn: str) -> bool:
     """Whether a bucket policy denies every request over plain HTTP, on bucket and objects."""
     try:
         document = json.loads(policy)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    if not isinstance(document, Mapping):
         return False
     for statement in _as_list(document.get("Statement")):
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Deny":
@@ -112,18 +120,28 @@ def denies_insecure_transport(policy: str, bucket_arn: str) -> bool:
         principal = statement.get("Principal")
         if isinstance(principal, Mapping):
             principal = principal.get("AWS")
-        if "*" not in _as_list(principal):
+        if "*" not in _strings(principal):
             continue
-        if not {"s3:*", "*"} & set(_as_list(statement.get("Action"))):
+        if not {"s3:*", "*"} & _strings(statement.get("Action")):
             continue
-        resources = set(_as_list(statement.get("Resource")))
+        resources = _strings(statement.get("Resource"))
         if "*" not in resources and not {bucket_arn, f"{bucket_arn}/*"} <= resources:
             continue
-        condition = (statement.get("Condition") or {}).get("Bool") or {}
+        conditions = statement.get("Condition")
+        condition = conditions.get("Bool") if isinstance(conditions, Mapping) else None
+        if not isinstance(condition, Mapping):
+            continue
         values = _as_list(condition.get("aws:SecureTransport"))
         if any(str(v).lower() == "false" for v in values):
             return True
     return False
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), Mapping)
+    except (json.JSONDecodeError, RecursionError):
+        return False
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -132,13 +150,22 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _strings(value: Any) -> set[str]:
+    """A policy element (a string or a list of them) as a set; anything else counts as none."""
+    return {item for item in _as_list(value) if isinstance(item, str)}
+
+
 def _check_replication(
     ctx: Context, region: str, bucket: str, replica_arns: list[str]
 ) -> CheckResult:
     def destinations(reply: Mapping[str, Any]) -> str:
-        rules = reply["ReplicationConfiguration"].get("Rules", [])
+        rules = items(required(reply, "ReplicationConfiguration", dict), "Rules", dict)
         enabled = sorted(
-            {r["Destination"]["Bucket"] for r in rules if r.get("Status") == "Enabled"}
+            {
+                required(required(rule, "Destination", dict), "Bucket", str)
+                for rule in rules
+                if optional(rule, "Status", str) == "Enabled"
+            }
         )
         return ", ".join(enabled) or "no enabled rules"
 

@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
+from tap.aws import CALL_POLICY, CallPolicy
 from tap.plan import load_stack_file
 from tap.verify import run_verify, verify
 
@@ -239,6 +240,7 @@ def run(
     endpoint_url: str | None = None,
     stdin: str = "",
     stack: str = STACK,
+    policy: CallPolicy = CALL_POLICY,
 ) -> tuple[int, str, str]:
     stdout, stderr = io.StringIO(), io.StringIO()
     code = run_verify(
@@ -252,6 +254,7 @@ def run(
         stdin=io.StringIO(stdin),
         project_dir=project,
         session_factory=(lambda: session) if session is not None else None,
+        policy=policy,
     )
     return code, stdout.getvalue(), stderr.getvalue()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tap.verify import log_group_of
-from tests.verify.canned import ACCOUNT, REGION, findings_with
+from tests.verify.canned import ACCOUNT, REGION, conforming, findings_with
 
 
 def test_a_stage_without_logging_or_tracing(project: Path) -> None:
@@ -44,8 +44,24 @@ def test_log_group_of_an_arn() -> None:
     assert log_group_of("arn:aws:firehose:us-east-1:1:deliverystream/x") == ""
 
 
-def test_an_unreadable_stage_fails_every_stage_check(project: Path) -> None:
+def test_a_throttled_stage_is_unknown_not_a_fail(project: Path) -> None:
     assert findings_with(project, GetStage="TooManyRequestsException") == [
-        (c, "fail", "unreadable (TooManyRequestsException)")
+        (c, "unknown", "could not read (TooManyRequestsException)")
         for c in ("APIGateway.1", "APIGateway.3", "APIGateway.9")
+    ]
+
+
+def test_a_missing_stage_fails_every_stage_check(project: Path) -> None:
+    assert findings_with(project, GetStage="NotFoundException") == [
+        (c, "fail", "not found (NotFoundException)")
+        for c in ("APIGateway.1", "APIGateway.3", "APIGateway.9")
+    ]
+
+
+def test_a_reply_that_is_not_the_document_is_unknown(project: Path) -> None:
+    stage = conforming()["GetStage"]
+    assert isinstance(stage, dict)
+
+    assert findings_with(project, GetStage={**stage, "tracingEnabled": "true"}) == [
+        ("APIGateway.3", "unknown", "unexpected reply (tracingEnabled is a string, not a boolean)")
     ]

@@ -48,3 +48,25 @@ def test_the_cluster_may_name_the_region_key_by_alias(project: Path) -> None:
     assert findings_with(project, DescribeDBClusters=cluster) == [
         ("RDS.27", "drift", f"encrypted with {other}")
     ]
+
+
+def test_replies_that_are_not_the_documents_are_unknown(project: Path) -> None:
+    assert findings_with(project, DescribeDBClusters={"DBClusters": []}) == [
+        (control, "unknown", "unexpected reply (0 clusters for tap-unit-use1-aurora, not 1)")
+        for control in ("RDS.27", "RDS.4", "RDS.50", "RDS.37")
+    ]
+    cluster = conforming()["DescribeDBClusters"]
+    assert isinstance(cluster, dict)
+    cluster["DBClusters"][0]["BackupRetentionPeriod"] = "7"
+    assert findings_with(
+        project,
+        DescribeDBClusters=cluster,
+        DescribeDBClusterSnapshots={"DBClusterSnapshots": [{"DBClusterSnapshotIdentifier": "s"}]},
+    ) == [
+        ("RDS.4", "unknown", "unexpected reply (no StorageEncrypted)"),
+        (
+            "RDS.50",
+            "unknown",
+            "unexpected reply (BackupRetentionPeriod is a string, not a whole number)",
+        ),
+    ]

@@ -43,3 +43,11 @@ def test_a_function_needs_the_app_security_group(project: Path) -> None:
     assert findings_with(project, GetFunctionConfiguration=other_group) == [
         ("Lambda.3", "drift", "subnets subnet-a, subnet-b; security groups sg-other")
     ]
+
+
+def test_a_reply_that_is_not_the_document_is_unknown(project: Path) -> None:
+    odd = {"VpcConfig": {"SubnetIds": "subnet-a"}, "TracingConfig": {"Mode": "Active"}}
+
+    assert findings_with(project, GetFunctionConfiguration=odd) == [
+        ("Lambda.3", "unknown", "unexpected reply (SubnetIds is a string, not a list)")
+    ]

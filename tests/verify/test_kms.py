@@ -36,3 +36,19 @@ def test_a_key_may_be_named_by_arn_id_alias_or_alias_arn(reference: str) -> None
 )
 def test_another_key_or_none_is_not_the_region_key(reference: str | None) -> None:
     assert not is_region_key(reference, region_outputs())
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ({}, "no KeyRotationEnabled"),
+        ({"KeyRotationEnabled": "false"}, "KeyRotationEnabled is a string, not a boolean"),
+        ({"KeyRotationEnabled": 0}, "KeyRotationEnabled is a whole number, not a boolean"),
+    ],
+)
+def test_a_reply_that_is_not_the_document_is_unknown_not_drift(
+    project: Path, reply: dict[str, object], reason: str
+) -> None:
+    assert findings_with(project, GetKeyRotationStatus=reply) == [
+        ("KMS.4", "unknown", f"unexpected reply ({reason})")
+    ]

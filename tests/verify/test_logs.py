@@ -24,3 +24,20 @@ def test_log_groups_need_the_configured_retention_and_the_region_key(project: Pa
         ("CloudWatch.16", "fail", "not found (ResourceNotFoundException)"),
         ("TAP.2", "fail", "not found (ResourceNotFoundException)"),
     ]
+
+
+def test_a_reply_that_is_not_the_document_is_unknown(project: Path) -> None:
+    def groups(params: Mapping[str, Any]) -> dict[str, Any]:
+        name = params["logGroupNamePrefix"]
+        if name.startswith("/aws/lambda/"):
+            group = {"logGroupName": name, "retentionInDays": "30", "kmsKeyId": ALIAS}
+            return {"logGroups": [group]}
+        return {"logGroups": [{"logGroupName": name, "retentionInDays": 30, "kmsKeyId": ALIAS}]}
+
+    assert findings_with(project, DescribeLogGroups=groups) == [
+        (
+            "CloudWatch.16",
+            "unknown",
+            "unexpected reply (retentionInDays is a string, not a whole number)",
+        ),
+    ]

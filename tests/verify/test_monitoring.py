@@ -28,3 +28,15 @@ def test_an_alarm_that_notifies_nobody_or_is_disabled_is_drift(project: Path) ->
     assert findings_with(project, DescribeAlarms=alarms(False, [TOPIC])) == [
         ("CloudWatch.15", "drift", f"actions disabled, notify {TOPIC}")
     ]
+
+
+def test_a_reply_that_is_not_the_document_is_unknown(project: Path) -> None:
+    no_state = {"MetricAlarms": [{"AlarmName": "tap-unit-use1-alarm-lambda-errors"}]}
+    nameless = {"MetricAlarms": [{"ActionsEnabled": True}]}
+
+    assert findings_with(project, DescribeAlarms=no_state) == [
+        ("CloudWatch.15", "unknown", "unexpected reply (no ActionsEnabled)")
+    ]
+    assert findings_with(project, DescribeAlarms=nameless) == [
+        ("CloudWatch.15", "unknown", "unexpected reply (no AlarmName)")
+    ]

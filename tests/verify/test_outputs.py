@@ -240,3 +240,85 @@ def test_an_invalid_stack_file(project: Path) -> None:
         "CloudWatch Logs accepts"
     )
     assert stderr.count("\n") == 1
+
+
+# Digits a `\d` pattern would take, and AWS would not (U+FF10 is FULLWIDTH DIGIT ZERO).
+FULL_WIDTH_ACCOUNT = "".join(chr(0xFF10 + int(digit)) for digit in "123456789012")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            ["regions", REGION, "kmsKeyArn"],
+            "not-an-arn",
+            f"regions.{REGION}.kmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:"
+            "key/<key id>), got the string 'not-an-arn'",
+        ),
+        (
+            ["regions", REGION, "kmsKeyArn"],
+            f"arn:aws:kms:us-east-1:{FULL_WIDTH_ACCOUNT}:key/1",
+            f"regions.{REGION}.kmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:"
+            f"key/<key id>), got the string 'arn:aws:kms:us-east-1:{FULL_WIDTH_ACCOUNT}:key/1'",
+        ),
+        (
+            ["regions", REGION, "storage", "bucketArn"],
+            "arn:aws:s3",
+            f"regions.{REGION}.storage.bucketArn must be an S3 bucket ARN (arn:aws:s3:::<bucket>),"
+            " got the string 'arn:aws:s3'",
+        ),
+        (
+            ["regions", REGION, "api", "alarmTopicArn"],
+            "arn:aws:sns:us-east-1:123456789012",
+            f"regions.{REGION}.api.alarmTopicArn must be an SNS topic ARN (arn:aws:sns:<region>:"
+            "<account>:<topic>), got the string 'arn:aws:sns:us-east-1:123456789012'",
+        ),
+        (
+            ["regions", REGION, "storage", "bucketArn"],
+            "arn:aws:s3:::another-bucket",
+            f"regions.{REGION}.storage.bucketArn names bucket 'another-bucket' but "
+            f"regions.{REGION}.storage.bucketName is 'tap-unit-use1-data-123456789012'",
+        ),
+        (
+            ["regions", REGION, "api", "functionName"],
+            " ",
+            f"regions.{REGION}.api.functionName must not be empty",
+        ),
+        (
+            ["regions", REGION, "api", "alarmNames"],
+            [""],
+            f"regions.{REGION}.api.alarmNames[0] must not be empty",
+        ),
+    ],
+)
+def test_a_malformed_name_or_arn_is_named_before_any_call(
+    project: Path, path: list[str], value: Any, message: str
+) -> None:
+    outputs = stack_outputs()
+    parent = outputs
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    session = CannedSession({})
+
+    result = run(project, write_outputs(project, outputs), session=session)
+
+    assert_usage_error(result, f"{_at(project)}: {message}")
+    assert session.calls == []
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_outputs_nested_too_deeply(project: Path, source: str) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    if source == "file":
+        path = write_outputs(project, deep)
+        result = run(project, path)
+    else:
+        path = "stdin"
+        result = run(project, "-", stdin=deep)
+
+    assert_usage_error(
+        result,
+        f"{path} nests JSON deeper than Python's parser goes; pass what `pulumi stack output "
+        "--json` prints",
+    )

@@ -32,21 +32,33 @@ def test_text_report_has_one_aligned_line_per_check_and_a_summary() -> None:
         result("pass", "KMS.4", "key"),
         result("drift"),
         CheckResult("IAM.7", "password-policy", "global", "policy", "fail", "x", "y"),
+        CheckResult("KMS.4", "key-rotation", REGION, "key", "unknown", "enabled", "not read"),
     ]
 
     render_text(results, out)
 
     assert out.getvalue().splitlines() == [
-        "PASS   KMS.4  us-east-1  key-rotation     key     expected=Enabled actual=Suspended",
-        "DRIFT  S3.14  us-east-1  versioning       bucket  expected=Enabled actual=Suspended",
-        "FAIL   IAM.7  global     password-policy  policy  expected=x actual=y",
-        "Summary: 3 checks in us-east-1: 1 pass, 1 drift, 1 fail; the stack does not conform",
+        "PASS     KMS.4  us-east-1  key-rotation     key     expected=Enabled actual=Suspended",
+        "DRIFT    S3.14  us-east-1  versioning       bucket  expected=Enabled actual=Suspended",
+        "FAIL     IAM.7  global     password-policy  policy  expected=x actual=y",
+        "UNKNOWN  KMS.4  us-east-1  key-rotation     key     expected=enabled actual=not read",
+        "Summary: 4 checks in us-east-1: 1 pass, 1 drift, 1 fail, 1 unknown; the stack does not "
+        "conform",
     ]
 
 
 @pytest.mark.parametrize(
     ("statuses", "code"),
-    [(["pass"], 0), (["pass", "pass"], 0), (["pass", "drift"], 1), (["fail", "pass"], 1)],
+    [
+        (["pass"], 0),
+        (["pass", "pass"], 0),
+        (["pass", "drift"], 1),
+        (["fail", "pass"], 1),
+        (["pass", "unknown"], 3),
+        (["unknown", "drift"], 1),
+        (["fail", "unknown"], 1),
+        ([], 0),
+    ],
 )
 def test_exit_code(statuses: list[Status], code: int) -> None:
     assert exit_code([result(s) for s in statuses]) == code
@@ -90,5 +102,5 @@ def test_text_report_of_a_conforming_stack_exits_0(project: Path) -> None:
     assert (code, stderr) == (0, "")
     assert all(line.startswith("PASS ") for line in lines[:-1])
     assert lines[-1] == (
-        "Summary: 27 checks in us-east-1: 27 pass, 0 drift, 0 fail; the stack conforms"
+        "Summary: 27 checks in us-east-1: 27 pass, 0 drift, 0 fail, 0 unknown; the stack conforms"
     )

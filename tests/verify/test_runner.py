@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tap.aws import CALL_POLICY
 from tap.verify import CONTROLS, verify
+from tests.conftest import PROJECT_DIR
 from tests.verify.canned import (
     CannedSession,
     assert_usage_error,
@@ -44,7 +46,7 @@ def test_checks_use_the_policy_packs_control_ids() -> None:
     assert set(CONTROLS) - live_only <= pack_controls
 
 
-def test_missing_credentials(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_credentials_stop_the_run(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -62,42 +64,145 @@ def test_missing_credentials(project: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("AWS_CONFIG_FILE", str(project / "no-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-    result = run(
+    code, stdout, stderr = run(
         project, write_outputs(project, stack_outputs()), endpoint_url=f"http://{closed_port()}"
     )
 
-    assert_usage_error(
-        result,
-        "no usable AWS credentials (Unable to locate credentials); set AWS_PROFILE, or "
-        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    assert (code, stdout) == (3, "")
+    assert stderr == (
+        "tap: error: no usable AWS credentials (Unable to locate credentials); set "
+        "AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
+    )
+
+
+def test_a_profile_that_does_not_exist_stops_the_run(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(project / "no-config"))
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+
+    code, stdout, stderr = run(project, write_outputs(project, stack_outputs()))
+
+    assert (code, stdout) == (3, "")
+    assert stderr == (
+        "tap: error: no usable AWS credentials: The config profile (nope) could not be found\n"
     )
 
 
 @pytest.mark.parametrize(
-    "code",
-    ["InvalidClientTokenId", "UnrecognizedClientException", "AccessDenied", "ExpiredToken"],
+    "code", ["InvalidClientTokenId", "UnrecognizedClientException", "ExpiredToken"]
 )
-def test_refused_credentials(project: Path, code: str) -> None:
+def test_rejected_credentials_stop_the_calls_but_not_the_report(project: Path, code: str) -> None:
     session = CannedSession({}, default=code)
 
-    result = run(project, write_outputs(project, stack_outputs()), session=session)
+    exit_code, stdout, stderr = run(
+        project, write_outputs(project, stack_outputs()), session=session
+    )
+
+    assert session.calls == ["GetKeyRotationStatus"]  # the first rejection stops the calls
+    assert stderr == (
+        f"tap: warning: AWS rejected the credentials ({code}: {code} (canned)); check that "
+        "they are valid and not expired; no further calls are made\n"
+    )
+    lines = stdout.splitlines()
+    assert lines[0].split()[:2] == ["UNKNOWN", "KMS.4"]
+    assert lines[0].endswith(f"actual=could not read ({code})")
+    assert all(line.startswith("UNKNOWN ") for line in lines[:-1])
+    assert all(f"actual=not read (credentials rejected: {code})" in x for x in lines[1:-1])
+    assert lines[-1] == (
+        "Summary: 27 checks in us-east-1: 0 pass, 0 drift, 0 fail, 27 unknown; the stack could "
+        "not be verified: some checks could not be read"
+    )
+    assert exit_code == 3
+
+
+@pytest.mark.parametrize(
+    "code", ["AccessDenied", "AccessDeniedException", "ThrottlingException", "InternalFailure"]
+)
+def test_a_call_that_fails_costs_its_checks_only(project: Path, code: str) -> None:
+    """AccessDenied on one API, throttling after the retries, an AWS-side error: `unknown`."""
+    session = CannedSession({**conforming(), "GetFunctionConfiguration": code})
+
+    exit_code, stdout, stderr = run(
+        project, write_outputs(project, stack_outputs()), session=session
+    )
+
+    unknown = [line.split()[1] for line in stdout.splitlines() if line.startswith("UNKNOWN")]
+    assert unknown == ["Lambda.3", "Lambda.7"]
+    assert f"actual=could not read ({code})" in stdout
+    assert stdout.splitlines()[-1] == (
+        "Summary: 27 checks in us-east-1: 25 pass, 0 drift, 0 fail, 2 unknown; the stack could "
+        "not be verified: some checks could not be read"
+    )
+    assert (exit_code, stderr) == (3, "")
+    assert "GetAccountPasswordPolicy" in session.calls  # the run went on to the last check
+
+
+def test_a_finding_stands_beside_checks_that_could_not_be_read(project: Path) -> None:
+    answers = {
+        **conforming(),
+        "GetFunctionConfiguration": "AccessDenied",
+        "GetKeyRotationStatus": {"KeyRotationEnabled": False},
+    }
+
+    exit_code, stdout, _ = run(
+        project, write_outputs(project, stack_outputs()), session=CannedSession(answers)
+    )
+
+    assert stdout.splitlines()[-1] == (
+        "Summary: 27 checks in us-east-1: 24 pass, 1 drift, 0 fail, 2 unknown; the stack does "
+        "not conform"
+    )
+    assert exit_code == 1
+
+
+def test_an_endpoint_that_refuses_connections(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    endpoint = f"http://{closed_port()}"
+
+    code, stdout, stderr = run(
+        project, write_outputs(project, stack_outputs()), endpoint_url=endpoint
+    )
+
+    assert stderr == (
+        f"tap: warning: no answer from {endpoint} (EndpointConnectionError, 3 attempts); no "
+        "further calls are made to it\n"
+    )
+    lines = stdout.splitlines()
+    assert lines[0].endswith("actual=could not read (EndpointConnectionError)")
+    assert all(f"actual=not read (no answer from {endpoint})" in x for x in lines[1:-1])
+    assert lines[-1].endswith(
+        "0 pass, 0 drift, 0 fail, 27 unknown; the stack could not be "
+        "verified: some checks could not be read"
+    )
+    assert code == 3
+
+
+@pytest.mark.parametrize("endpoint", ["localhost:5000", "127.0.0.1:5000", "ftp://x", "http://"])
+def test_an_endpoint_url_without_a_scheme_or_host(project: Path, endpoint: str) -> None:
+    session = CannedSession({})
+
+    result = run(
+        project, write_outputs(project, stack_outputs()), endpoint_url=endpoint, session=session
+    )
 
     assert_usage_error(
         result,
-        f"AWS refused the request ({code}: {code} (canned)); check that the credentials are "
-        "valid, not expired, and allowed to make this call",
+        f"--endpoint-url {endpoint!r} is not an http(s) URL; give the scheme and host, e.g. "
+        "http://localhost:5000",
     )
-    assert len(session.calls) == 1  # the first refusal stops the run
+    assert session.calls == []
 
 
-def test_an_unreachable_endpoint(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    endpoint = f"http://{closed_port()}"
+@pytest.mark.parametrize("doc", ["README.md", "docs/runbook.md"])
+def test_the_docs_state_the_call_policy(doc: str) -> None:
+    text = " ".join((PROJECT_DIR / doc).read_text(encoding="utf-8").split())
+    policy = CALL_POLICY
 
-    result = run(project, write_outputs(project, stack_outputs()), endpoint_url=endpoint)
-
-    assert_usage_error(
-        result, f"cannot reach the AWS endpoint {endpoint}; check --endpoint-url and the network"
-    )
+    assert f"{policy.max_attempts} attempts" in text
+    assert f"{policy.connect_timeout:g} s connect" in text
+    assert f"{policy.read_timeout:g} s read" in text
+    assert f"about {policy.max_attempts * policy.read_timeout:g} s" in text

@@ -62,3 +62,19 @@ def test_password_policy_thresholds(change: dict[str, Any], ok: bool) -> None:
     _, passed = describe_password_policy({**policy["PasswordPolicy"], **change})
 
     assert passed is ok
+
+
+def test_a_reply_that_is_not_the_document_is_unknown(project: Path) -> None:
+    assert findings_with(project, GetAccountPasswordPolicy={}) == [
+        ("IAM.7", "unknown", "unexpected reply (no PasswordPolicy)")
+    ]
+    policy = conforming()["GetAccountPasswordPolicy"]
+    assert isinstance(policy, dict)
+    policy["PasswordPolicy"]["MinimumPasswordLength"] = "14"
+    assert findings_with(project, GetAccountPasswordPolicy=policy) == [
+        (
+            "IAM.7",
+            "unknown",
+            "unexpected reply (MinimumPasswordLength is a string, not a whole number)",
+        )
+    ]

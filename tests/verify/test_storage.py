@@ -113,3 +113,30 @@ def test_the_tls_only_statement(changes: dict[str, Any], ok: bool) -> None:
 
 def test_a_bucket_policy_that_is_not_json_does_not_deny() -> None:
     assert denies_insecure_transport("{", "arn:aws:s3:::bucket") is False
+
+
+def test_replies_that_are_not_the_documents_are_unknown(project: Path) -> None:
+    assert findings_with(
+        project,
+        GetBucketPolicy={"Policy": "<html>Service Unavailable</html>"},
+        GetPublicAccessBlock={},
+    ) == [
+        ("S3.8", "unknown", "unexpected reply (no PublicAccessBlockConfiguration)"),
+        ("S3.5", "unknown", "unexpected reply (Policy is not a JSON object)"),
+        ("S3.8", "unknown", "unexpected reply (no PublicAccessBlockConfiguration)"),
+        ("S3.5", "unknown", "unexpected reply (Policy is not a JSON object)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        [],
+        "deny",
+        {"Statement": "deny"},
+        {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": 3, "Condition": []}]},
+        {"Statement": {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": 1}},
+    ],
+)
+def test_an_odd_policy_document_is_no_deny_and_no_crash(document: object) -> None:
+    assert denies_insecure_transport(json.dumps(document), "arn:aws:s3:::bucket") is False
