@@ -104,6 +104,39 @@ def endpoint_url_problem(endpoint_url: str) -> str | None:
     )
 
 
+def known_regions(*services: str) -> dict[str, list[str]]:
+    """Partition -> the regions botocore's endpoint data lists for every one of `services`."""
+    from botocore.session import get_session  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    session = get_session()
+    known = {}
+    for partition in session.get_available_partitions():
+        common = set.intersection(
+            *(set(session.get_available_regions(s, partition)) for s in services)
+        )
+        if common:
+            known[partition] = sorted(common)
+    return known
+
+
+def region_problem(region: str, *services: str) -> str | None:
+    """Why `region` cannot be used for `services` (botocore knows no such region), or None."""
+    known = known_regions(*services)
+    if any(region in regions for regions in known.values()):
+        return None
+    return (
+        f"--region {region!r} is not a region where botocore knows {' and '.join(services)}; "
+        f"use one of {', '.join(known.get('aws', []))} (or another partition's region)"
+    )
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region botocore knows (aws, aws-cn, aws-us-gov, ...)."""
+    from botocore.session import get_session  # noqa: PLC0415
+
+    return str(get_session().get_partition_for_region(region))
+
+
 def error_code(error: Any) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 

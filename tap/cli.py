@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from tap.exitcodes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
+from tap.exitcodes import EXIT_AWS_UNAVAILABLE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,21 +191,48 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def _bootstrap_backend(args: argparse.Namespace) -> int:
-    from tap.aws import client_factory, describe_aws_error  # noqa: PLC0415
-    from tap.backend import DEFAULT_KEY_ALIAS, bootstrap_backend  # noqa: PLC0415
+    from tap.aws import (  # noqa: PLC0415
+        client_factory,
+        describe_aws_error,
+        endpoint_url_problem,
+        partition_of,
+        region_problem,
+    )
+    from tap.backend import (  # noqa: PLC0415
+        DEFAULT_KEY_ALIAS,
+        BootstrapError,
+        bootstrap_backend,
+        bucket_name_problem,
+    )
 
     alias = args.kms_alias or DEFAULT_KEY_ALIAS
     if not alias.startswith("alias/") or alias.startswith("alias/aws/"):
         return _fail(f"--kms-alias {alias!r} must start with alias/ (and not alias/aws/)")
+    if problem := bucket_name_problem(args.bucket):
+        return _fail(
+            f"--bucket {args.bucket!r} {problem} (S3's bucket naming rules: "
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)"
+        )
+    if problem := region_problem(args.region, "s3", "kms"):
+        return _fail(problem)
+    if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
+        return _fail(problem)
     try:
         report = bootstrap_backend(
-            args.bucket, args.region, client_factory(args.region, args.endpoint_url), alias
+            args.bucket,
+            args.region,
+            client_factory(args.region, args.endpoint_url),
+            alias,
+            partition_of(args.region),
         )
+    except BootstrapError as error:
+        return _fail(str(error), error.exit_code)
     except Exception as error:
-        message = describe_aws_error(error)
+        # Before any call: a profile that does not exist, no credentials.
+        message = describe_aws_error(error, args.endpoint_url)
         if message is None:
             raise
-        return _fail(message)
+        return _fail(message, EXIT_AWS_UNAVAILABLE)
     for what in report.changes:
         print(f"created or fixed: {what}")
     for what in report.unchanged:
@@ -242,9 +269,11 @@ def _policy_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _fail(message: str) -> int:
-    print(f"tap: error: {message}", file=sys.stderr)
-    return EXIT_USER_ERROR
+def _fail(message: str, code: int = EXIT_USER_ERROR) -> int:
+    """One line on stderr (AWS messages may span lines) and the exit code (tap.exitcodes)."""
+    one_line = " ".join(message.split())
+    print(f"tap: error: {one_line}", file=sys.stderr)
+    return code
 
 
 # --- text format -------------------------------------------------------------------------------

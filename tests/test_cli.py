@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -68,30 +69,73 @@ def test_bootstrap_backend_without_credentials(
         [
             "bootstrap-backend",
             "--bucket",
-            "b",
+            "acme-state",
             "--region",
             "us-east-1",
             "--endpoint-url",
             "http://127.0.0.1:9",
         ]
     )
-    assert code == 2
+    assert code == 3
     err = capsys.readouterr().err
     assert err.startswith("tap: error: no usable AWS credentials")
-    assert "Traceback" not in err
+    assert err.count("\n") == 1
 
 
-def test_bootstrap_backend_refuses_an_aws_alias(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(
-        [
-            "bootstrap-backend",
-            "--bucket",
-            "b",
-            "--region",
-            "us-east-1",
-            "--kms-alias",
-            "alias/aws/s3",
-        ]
+BOOTSTRAP = ["bootstrap-backend", "--bucket", "acme-state", "--region", "us-east-1"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"--kms-alias": "alias/aws/s3"},
+            "--kms-alias 'alias/aws/s3' must start with alias/ (and not alias/aws/)",
+        ),
+        (
+            {"--bucket": "my..state"},
+            "--bucket 'my..state' must not contain two adjacent dots (S3's bucket naming rules: "
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)",
+        ),
+        (
+            {"--bucket": "ab"},
+            "--bucket 'ab' is 2 characters long; S3 bucket names have 3 to 63 (S3's bucket "
+            "naming rules: https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+            "bucketnamingrules.html)",
+        ),
+        ({"--region": "mars-1"}, "--region 'mars-1' is not a region where botocore knows s3"),
+        (
+            {"--endpoint-url": "localhost:5000"},
+            "--endpoint-url 'localhost:5000' is not an http(s) URL; give the scheme and host, "
+            "e.g. http://localhost:5000",
+        ),
+    ],
+)
+def test_bootstrap_backend_refuses_bad_arguments_before_any_call(
+    change: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = dict(zip(BOOTSTRAP[1::2], BOOTSTRAP[2::2], strict=True)) | change
+    argv = ["bootstrap-backend", *[item for pair in options.items() for item in pair]]
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tap: error: {message}")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_bootstrap_backend_refuses_a_bucket_in_another_region(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with mock_aws():
+        boto3.client("s3", region_name="eu-west-1").create_bucket(
+            Bucket="acme-state", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        assert main(BOOTSTRAP) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "tap: error: bucket acme-state already exists in eu-west-1, not us-east-1; the state "
+        "bucket and its key must share a region: rerun with --region eu-west-1 (pulumi login "
+        "'s3://acme-state?region=eu-west-1'), or choose another --bucket\n"
     )
-    assert code == 2
-    assert "must start with alias/ (and not alias/aws/)" in capsys.readouterr().err
