@@ -11,7 +11,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from tap.exitcodes import EXIT_AWS_UNAVAILABLE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
+from tap.exitcodes import (
+    EXIT_AWS_UNAVAILABLE,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USER_ERROR,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,6 +157,8 @@ def _graph(args: argparse.Namespace) -> int:
     from tap.docs import render_dot, render_mermaid  # noqa: PLC0415
     from tap.plan import PlanError, run_plan  # noqa: PLC0415
 
+    if args.output and (problem := _output_path_problem(args.output)):
+        return _fail(problem)  # before the plan, which takes seconds
     try:
         manifest = run_plan(args.stack).manifest
     except PlanError as error:
@@ -163,29 +171,51 @@ def _graph(args: argparse.Namespace) -> int:
             dot = shutil.which("dot")
             if dot is None:
                 return _fail("--format svg needs Graphviz's `dot` on PATH; use mermaid or dot")
-            text = subprocess.run(
-                [dot, "-Tsvg"], input=text, capture_output=True, text=True, check=True
-            ).stdout
+            try:
+                text = subprocess.run(
+                    [dot, "-Tsvg"], input=text, capture_output=True, text=True, check=True
+                ).stdout
+            except (OSError, subprocess.CalledProcessError) as error:
+                detail = (getattr(error, "stderr", "") or str(error)).strip()
+                return _fail(f"Graphviz's `dot` failed: {detail}; use --format mermaid or dot")
     if args.output:
-        with open(args.output, "w") as handle:
-            handle.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            return _fail(f"cannot write --output {args.output}: {error.strerror}")
     else:
         sys.stdout.write(text)
     return EXIT_OK
 
 
-def _docs(args: argparse.Namespace) -> int:
-    from tap.docs import generated_blocks, stale_blocks, write_blocks  # noqa: PLC0415
-    from tap.plan import find_project_dir  # noqa: PLC0415
+def _output_path_problem(output: str) -> str | None:
+    from pathlib import Path  # noqa: PLC0415
 
-    project_dir = find_project_dir()
-    blocks = generated_blocks(project_dir)
-    if args.check:
-        stale = stale_blocks(project_dir, blocks)
-        for name in stale:
-            print(f"stale: {name} (run `tap docs`)", file=sys.stderr)
-        return 1 if stale else EXIT_OK
-    for path in write_blocks(project_dir, blocks):
+    path = Path(output)
+    if path.is_dir():
+        return f"--output {output} is a directory; name a file"
+    if not path.parent.is_dir():
+        return f"--output {output}: directory {path.parent} does not exist; create it first"
+    return None
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from tap.docs import DocsError, generated_blocks, stale_blocks, write_blocks  # noqa: PLC0415
+    from tap.plan import PlanError, find_project_dir  # noqa: PLC0415
+
+    try:
+        project_dir = find_project_dir()
+        blocks = generated_blocks(project_dir)
+        if args.check:
+            stale = stale_blocks(project_dir, blocks)
+            for name in stale:
+                print(f"stale: {name} (run `tap docs`)", file=sys.stderr)
+            return EXIT_FINDINGS if stale else EXIT_OK
+        written = write_blocks(project_dir, blocks)
+    except (DocsError, PlanError) as error:
+        return _fail(str(error))
+    for path in written:
         print(f"updated {path}")
     return EXIT_OK
 
