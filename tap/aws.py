@@ -40,6 +40,15 @@ NOT_AUTHORIZED = frozenset(
 )
 REFUSED = CREDENTIALS_REJECTED | NOT_AUTHORIZED
 
+# The four settings of an S3 public access block (PublicAccessBlockConfiguration), as boto3
+# names them: tap bootstrap-backend turns them all on, tap verify checks them.
+S3_PUBLIC_ACCESS_BLOCK = (
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+)
+
 
 @dataclass(frozen=True)
 class CallPolicy:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tap.aws import describe_aws_error, error_code
+from tap.aws import S3_PUBLIC_ACCESS_BLOCK, describe_aws_error, error_code
 from tap.components.policies import document, tls_only_statements
 from tap.exitcodes import EXIT_AWS_UNAVAILABLE, EXIT_USER_ERROR
 
@@ -242,9 +242,7 @@ def _ensure_bucket(
             Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
         ),
     )
-    block = dict.fromkeys(
-        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
-    )
+    block = dict.fromkeys(S3_PUBLIC_ACCESS_BLOCK, True)
     _converge(
         report,
         "public access block",

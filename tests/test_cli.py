@@ -284,3 +284,21 @@ def test_bootstrap_backend_refuses_a_bucket_in_another_region(
         "bucket and its key must share a region: rerun with --region eu-west-1 (pulumi login "
         "'s3://acme-state?region=eu-west-1'), or choose another --bucket\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--outputs", "/nonexistent/outputs.json"], "outputs file /nonexistent/outputs.json "),
+        (
+            ["--outputs", "-", "--endpoint-url", "localhost:4566"],
+            "--endpoint-url 'localhost:4566' is not an http(s) URL",
+        ),
+        ([], "--outputs is required"),
+    ],
+)
+def test_verify_on_bad_input(
+    capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    assert main(["verify", "--stack", "dev", *options]) == 2
+    assert one_line_error(capsys).startswith(message)

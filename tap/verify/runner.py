@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-import boto3  # type: ignore[import-untyped]
-
 from tap.aws import CALL_POLICY, CallPolicy, describe_aws_error, endpoint_url_problem
 from tap.config import ConfigError, StackConfig
 from tap.exitcodes import EXIT_AWS_UNAVAILABLE, EXIT_USER_ERROR
@@ -94,7 +92,7 @@ def run_verify(
         results = verify(
             outputs,
             config,
-            session_factory=session_factory or boto3.Session,
+            session_factory=session_factory or _boto3_session,
             regions=regions,
             endpoint_url=endpoint_url,
             policy=policy,
@@ -151,6 +149,13 @@ def _inputs(
             f"{source} is not `pulumi stack output --json` of a tap stack: {error}"
         ) from None
     return config, outputs
+
+
+def _boto3_session() -> Any:
+    """A session from the environment (profile, keys, SSO); boto3 loads only when verify runs."""
+    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    return boto3.Session()
 
 
 def _error(stderr: TextIO, message: str, code: int) -> int:

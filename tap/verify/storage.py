@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tap.aws import S3_PUBLIC_ACCESS_BLOCK
 from tap.verify.context import Context
 from tap.verify.kms import is_region_key
 from tap.verify.model import CheckResult, Control
@@ -25,13 +26,6 @@ REPLICATION = Control(
     "S3.7", "replication", "the primary replicates to exactly the replica buckets"
 )
 CONTROLS = (PUBLIC_ACCESS_BLOCK, TLS_ONLY, SSE_KMS, VERSIONING, REPLICATION)
-
-_PUBLIC_ACCESS_SETTINGS = (
-    "BlockPublicAcls",
-    "IgnorePublicAcls",
-    "BlockPublicPolicy",
-    "RestrictPublicBuckets",
-)
 
 
 def check(ctx: Context, region: str) -> list[CheckResult]:
@@ -65,7 +59,7 @@ def _check_bucket(
     def public_access(reply: Mapping[str, Any]) -> str:
         settings = required(reply, "PublicAccessBlockConfiguration", dict)
         # A setting S3 leaves out is off (PutPublicAccessBlock: "not specified" is false).
-        off = [name for name in _PUBLIC_ACCESS_SETTINGS if not optional(settings, name, bool)]
+        off = [name for name in S3_PUBLIC_ACCESS_BLOCK if not optional(settings, name, bool)]
         return f"off: {', '.join(off)}" if off else all_on
 
     deny = "deny s3:* when aws:SecureTransport=false"
