@@ -11,8 +11,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-EXIT_OK = 0
-EXIT_USER_ERROR = 2
+from tap.exitcodes import (
+    EXIT_AWS_UNAVAILABLE,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USER_ERROR,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,7 +41,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except ConfigError as error:
         return _fail(f"invalid configuration: {error}")
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `tap plan | head`: the reader left; that is not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
@@ -85,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
         "verify",
         help="check the deployed resources against the program (conformance and drift)",
         description="Read the stack outputs (`pulumi stack output --json`) and check the live "
-        "resources with boto3 in every region. Exit 1 on any failure or drift.",
+        "resources with boto3 in every region. Each check is pass, drift, fail or unknown "
+        "(could not be read). Exit codes: 0 all pass; 1 any drift or fail; 2 bad input; "
+        "3 no drift or fail, but some checks unknown, or no usable credentials.",
     )
     verify.add_argument("--stack", "-s", required=True, help="stack name")
     verify.add_argument(
@@ -168,6 +175,8 @@ def _graph(args: argparse.Namespace) -> int:
     from tap.docs import render_dot, render_mermaid  # noqa: PLC0415
     from tap.plan import PlanError, run_plan  # noqa: PLC0415
 
+    if args.output and (problem := _output_path_problem(args.output)):
+        return _fail(problem)  # before the plan, which takes seconds
     try:
         manifest = run_plan(args.stack).manifest
     except PlanError as error:
@@ -180,29 +189,51 @@ def _graph(args: argparse.Namespace) -> int:
             dot = shutil.which("dot")
             if dot is None:
                 return _fail("--format svg needs Graphviz's `dot` on PATH; use mermaid or dot")
-            text = subprocess.run(
-                [dot, "-Tsvg"], input=text, capture_output=True, text=True, check=True
-            ).stdout
+            try:
+                text = subprocess.run(
+                    [dot, "-Tsvg"], input=text, capture_output=True, text=True, check=True
+                ).stdout
+            except (OSError, subprocess.CalledProcessError) as error:
+                detail = (getattr(error, "stderr", "") or str(error)).strip()
+                return _fail(f"Graphviz's `dot` failed: {detail}; use --format mermaid or dot")
     if args.output:
-        with open(args.output, "w") as handle:
-            handle.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            return _fail(f"cannot write --output {args.output}: {error.strerror}")
     else:
         sys.stdout.write(text)
     return EXIT_OK
 
 
-def _docs(args: argparse.Namespace) -> int:
-    from tap.docs import generated_blocks, stale_blocks, write_blocks  # noqa: PLC0415
-    from tap.plan import find_project_dir  # noqa: PLC0415
+def _output_path_problem(output: str) -> str | None:
+    from pathlib import Path  # noqa: PLC0415
 
-    project_dir = find_project_dir()
-    blocks = generated_blocks(project_dir)
-    if args.check:
-        stale = stale_blocks(project_dir, blocks)
-        for name in stale:
-            print(f"stale: {name} (run `tap docs`)", file=sys.stderr)
-        return 1 if stale else EXIT_OK
-    for path in write_blocks(project_dir, blocks):
+    path = Path(output)
+    if path.is_dir():
+        return f"--output {output} is a directory; name a file"
+    if not path.parent.is_dir():
+        return f"--output {output}: directory {path.parent} does not exist; create it first"
+    return None
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from tap.docs import DocsError, generated_blocks, stale_blocks, write_blocks  # noqa: PLC0415
+    from tap.plan import PlanError, find_project_dir  # noqa: PLC0415
+
+    try:
+        project_dir = find_project_dir()
+        blocks = generated_blocks(project_dir)
+        if args.check:
+            stale = stale_blocks(project_dir, blocks)
+            for name in stale:
+                print(f"stale: {name} (run `tap docs`)", file=sys.stderr)
+            return EXIT_FINDINGS if stale else EXIT_OK
+        written = write_blocks(project_dir, blocks)
+    except (DocsError, PlanError) as error:
+        return _fail(str(error))
+    for path in written:
         print(f"updated {path}")
     return EXIT_OK
 
@@ -227,21 +258,48 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _bootstrap_backend(args: argparse.Namespace) -> int:
-    from tap.aws import client_factory, describe_aws_error  # noqa: PLC0415
-    from tap.backend import DEFAULT_KEY_ALIAS, bootstrap_backend  # noqa: PLC0415
+    from tap.aws import (  # noqa: PLC0415
+        client_factory,
+        describe_aws_error,
+        endpoint_url_problem,
+        partition_of,
+        region_problem,
+    )
+    from tap.backend import (  # noqa: PLC0415
+        DEFAULT_KEY_ALIAS,
+        BootstrapError,
+        bootstrap_backend,
+        bucket_name_problem,
+    )
 
     alias = args.kms_alias or DEFAULT_KEY_ALIAS
     if not alias.startswith("alias/") or alias.startswith("alias/aws/"):
         return _fail(f"--kms-alias {alias!r} must start with alias/ (and not alias/aws/)")
+    if problem := bucket_name_problem(args.bucket):
+        return _fail(
+            f"--bucket {args.bucket!r} {problem} (S3's bucket naming rules: "
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)"
+        )
+    if problem := region_problem(args.region, "s3", "kms"):
+        return _fail(problem)
+    if args.endpoint_url is not None and (problem := endpoint_url_problem(args.endpoint_url)):
+        return _fail(problem)
     try:
         report = bootstrap_backend(
-            args.bucket, args.region, client_factory(args.region, args.endpoint_url), alias
+            args.bucket,
+            args.region,
+            client_factory(args.region, args.endpoint_url),
+            alias,
+            partition_of(args.region),
         )
+    except BootstrapError as error:
+        return _fail(str(error), error.exit_code)
     except Exception as error:
-        message = describe_aws_error(error)
+        # Before any call: a profile that does not exist, no credentials.
+        message = describe_aws_error(error, args.endpoint_url)
         if message is None:
             raise
-        return _fail(message)
+        return _fail(message, EXIT_AWS_UNAVAILABLE)
     for what in report.changes:
         print(f"created or fixed: {what}")
     for what in report.unchanged:
@@ -346,9 +404,11 @@ def _policy_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _fail(message: str) -> int:
-    print(f"tap: error: {message}", file=sys.stderr)
-    return EXIT_USER_ERROR
+def _fail(message: str, code: int = EXIT_USER_ERROR) -> int:
+    """One line on stderr (AWS messages may span lines) and the exit code (tap.exitcodes)."""
+    one_line = " ".join(message.split())
+    print(f"tap: error: {one_line}", file=sys.stderr)
+    return code
 
 
 # --- text format -------------------------------------------------------------------------------

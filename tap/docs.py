@@ -27,6 +27,10 @@ BEGIN = "<!-- BEGIN GENERATED: {name} -->"
 END = "<!-- END GENERATED -->"
 
 
+class DocsError(ValueError):
+    """A doc that cannot be read, has lost its markers, or cannot be written: one line."""
+
+
 # --- generated blocks in markdown files ---------------------------------------------------------
 
 
@@ -34,7 +38,7 @@ def replace_block(text: str, name: str, content: str) -> str:
     begin = BEGIN.format(name=name)
     pattern = re.compile(re.escape(begin) + r"\n.*?" + re.escape(END), re.DOTALL)
     if not pattern.search(text):
-        raise ValueError(f"no generated block {name!r}: add the {begin} / {END} markers")
+        raise DocsError(f"no generated block {name!r}: add the {begin} / {END} markers")
     return pattern.sub(lambda _: f"{begin}\n{content.rstrip()}\n{END}", text, count=1)
 
 
@@ -49,21 +53,38 @@ def stale_blocks(project_dir: Path, blocks: list[GeneratedBlock]) -> list[str]:
     return [
         f"{block.path} ({block.name})"
         for block in blocks
-        if (text := (project_dir / block.path).read_text())
-        != replace_block(text, block.name, block.render())
+        if (text := _read(project_dir, block)) != _replaced(text, block)
     ]
 
 
 def write_blocks(project_dir: Path, blocks: list[GeneratedBlock]) -> list[str]:
     changed = []
     for block in blocks:
-        path = project_dir / block.path
-        text = path.read_text()
-        updated = replace_block(text, block.name, block.render())
+        text = _read(project_dir, block)
+        updated = _replaced(text, block)
         if updated != text:
-            path.write_text(updated)
+            try:
+                (project_dir / block.path).write_text(updated, encoding="utf-8")
+            except OSError as error:
+                raise DocsError(f"cannot write {block.path}: {error.strerror}") from None
             changed.append(block.path)
     return changed
+
+
+def _read(project_dir: Path, block: GeneratedBlock) -> str:
+    try:
+        return (project_dir / block.path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise DocsError(f"cannot read {block.path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise DocsError(f"cannot read {block.path}: it is not UTF-8 text") from None
+
+
+def _replaced(text: str, block: GeneratedBlock) -> str:
+    try:
+        return replace_block(text, block.name, block.render())
+    except DocsError as error:
+        raise DocsError(f"{block.path}: {error}") from None
 
 
 # --- the configuration reference ----------------------------------------------------------------

@@ -651,7 +651,7 @@ def test_an_unreachable_endpoint() -> None:
     result = run(clients)
     assert result.code == EXIT_REFUSED
     assert (
-        "rds:DescribeGlobalClusters in us-west-2: cannot reach the AWS endpoint "
+        "rds:DescribeGlobalClusters in us-west-2: no answer from the AWS endpoint "
         "http://127.0.0.1:9" in one_line_error(result)
     )
 
