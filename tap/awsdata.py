@@ -68,6 +68,12 @@ def resource_schema(cfn_type: str, region: str) -> dict[str, Any]:
     return schema
 
 
+def extension_schema(name: str) -> dict[str, Any]:
+    """One of cfn-lint's extension schemas, e.g. `aws_cloudwatch_alarm/period.json`."""
+    schema: dict[str, Any] = _json(f"extensions/{name}")
+    return schema
+
+
 def _branches_for_engine(document: Any, engine: str) -> list[dict[str, Any]]:
     """The `allOf` branches of an extension schema whose `if` pins `Engine` to `engine`."""
     branches = []
