@@ -3,7 +3,8 @@
 For each planned resource whose type has a mapping (mappings.py), each mapped input is
 evaluated against its property's sub-schema in the CloudFormation schema of the resource's
 region, then against the documented rule for it, if any (documented.py). cfn-lint's extension
-schemas named by the mapping run on the whole resource.
+schemas named by the mapping run on the whole resource. The RDS rules (rds.py) run last, as
+they read several values and resources together.
 
 Values the plan cannot know (`<unknown>`, `<secret>`) are skipped, as are values the provider
 never sends to AWS (Prop.provider_only).
@@ -16,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from tap import awsdata
+from tap.constraints import rds
 from tap.constraints.documented import DOCUMENTED
 from tap.constraints.mappings import MAPPINGS, TAGS, Prop, TypeMap
 from tap.constraints.model import Violation, violation
@@ -37,6 +39,7 @@ def check_manifest(manifest: Mapping[str, Any]) -> list[Violation]:
         mapping = MAPPINGS.get(resource["type"])
         if mapping is not None:
             found += _schema_violations(resource, mapping)
+    found += rds.check(resources)
     return sorted(found, key=lambda v: (v.urn, v.property, v.rule))
 
 

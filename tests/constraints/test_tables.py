@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from botocore.loaders import Loader
 
+from tap.components.database import cluster_parameters, instance_parameters
 from tap.constraints.documented import DOCUMENTED
 from tap.constraints.formats import CFN_LINT_CLASSES, CFN_LINT_PATTERNS, s3_bucket_name_problems
+from tap.constraints.parameters import APPLY_METHODS, CLUSTER, INSTANCE, PARAMETERS
 from tap.constraints.schema import compile_pattern, compile_schema
 
 
@@ -80,3 +83,38 @@ def test_documented_rule_edges(cfn_type: str, path: str, good: list, bad: list) 
 def test_every_documented_rule_cites_an_aws_page() -> None:
     for rule in DOCUMENTED.values():
         assert rule.source.startswith("https://docs.aws.amazon.com/")
+
+
+def test_apply_methods_are_the_rds_models() -> None:
+    model = Loader().load_service_model("rds", "service-2")
+    assert tuple(model["shapes"]["ApplyMethod"]["enum"]) == APPLY_METHODS
+
+
+def test_the_table_covers_every_parameter_tap_sets_at_its_level() -> None:
+    for level, parameters in (
+        (CLUSTER, cluster_parameters("ddl", 1000)),
+        (INSTANCE, instance_parameters("ddl", 1000)),
+    ):
+        for parameter in parameters:
+            rule = PARAMETERS[parameter["name"]]
+            assert level in rule.levels
+            assert rule.accepts(parameter["value"])
+            assert not (rule.static and parameter["apply_method"] == "immediate")
+
+
+@pytest.mark.parametrize(
+    ("name", "good", "bad"),
+    [
+        ("log_min_duration_statement", ["-1", "0", "2147483647"], ["-2", "1e3", "2147483648"]),
+        ("rds.force_ssl", ["0", "1"], ["true", "2"]),
+        (
+            "shared_preload_libraries",
+            ["pg_stat_statements", "pg_stat_statements,auto_explain"],
+            ["pg_stat_statements;drop"],
+        ),
+    ],
+)
+def test_parameter_values(name: str, good: list[str], bad: list[str]) -> None:
+    rule = PARAMETERS[name]
+    assert all(rule.accepts(v) for v in good)
+    assert not any(rule.accepts(v) for v in bad)
