@@ -31,7 +31,9 @@ from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from tap.awsdata import AwsDataError
 from tap.config import NAMESPACE, ConfigError, ParsedConfig, decode_raw, parse
+from tap.constraints import check_manifest
 from tap.policy.rules import PolicyConfig, evaluate, from_manifest
 
 PROJECT = "tap"
@@ -521,6 +523,10 @@ class PlanResult:
     def mandatory_violations(self) -> list[dict[str, str]]:
         return [v for v in self.manifest["policy"] if v["enforcement"] == "mandatory"]
 
+    @property
+    def constraint_violations(self) -> list[dict[str, Any]]:
+        return list(self.manifest["constraints"])
+
 
 def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
     """Validate the stack's config, run the program under mocks, and build the manifest."""
@@ -545,6 +551,10 @@ def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
     violations = evaluate(from_manifest(manifest), PolicyConfig(parsed.config.environment))
     # Added last, so the manifest's original fields keep their order and meaning.
     manifest["policy"] = [asdict(v) for v in violations]
+    try:
+        manifest["constraints"] = [asdict(v) for v in check_manifest(manifest)]
+    except AwsDataError as error:
+        raise PlanError(f"cannot check AWS's published constraints: {error}") from None
     return PlanResult(manifest, parsed.warnings)
 
 
