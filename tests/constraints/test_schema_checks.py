@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tap import awsdata
 from tap.constraints import schema
 from tap.constraints.check import _as_cfn
@@ -179,3 +181,8 @@ def test_values_are_compared_in_cloudformations_json_types() -> None:
     assert _as_cfn("14", retention, "retentionInDays") == 14
     tags = schema.leaf("AWS::EC2::VPC", "us-east-1", "Tags")
     assert _as_cfn({"Name": "n"}, tags, "tags") == [{"Key": "Name", "Value": "n"}]
+
+
+def test_a_region_without_aws_data_is_an_error_not_a_pass() -> None:
+    with pytest.raises(awsdata.AwsDataError, match="providers/mars-1.json"):
+        violations(resource(BUCKET, {"bucket": "tap-data"}, region="mars-1"))
