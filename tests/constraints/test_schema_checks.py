@@ -184,5 +184,5 @@ def test_values_are_compared_in_cloudformations_json_types() -> None:
 
 
 def test_a_region_without_aws_data_is_an_error_not_a_pass() -> None:
-    with pytest.raises(awsdata.AwsDataError, match="providers/mars-1.json"):
+    with pytest.raises(awsdata.AwsDataError, match=r"providers/mars-1\.json"):
         violations(resource(BUCKET, {"bucket": "tap-data"}, region="mars-1"))
