@@ -134,6 +134,18 @@ def aurora_postgresql_instance_classes(region: str) -> frozenset[str]:
 
 
 @cache
+def lambda_runtime_lifecycle() -> dict[str, dict[str, str | None]]:
+    """Each Lambda runtime's deprecation schedule: ISO dates for `deprecated`, `create-block`
+    and `update-block` (None when not announced), and its `successor`."""
+    path = schemas_dir().parent / "AdditionalSpecs" / "LmbdRuntimeLifecycle.json"
+    try:
+        document: dict[str, dict[str, str | None]] = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise AwsDataError(f"cannot read AWS constraint data {path}: {exc}") from None
+    return document
+
+
+@cache
 def log_retention_days() -> tuple[int, ...]:
     """The only values CloudWatch Logs accepts for a log group's retention."""
     schema = resource_schema("AWS::Logs::LogGroup", "us-east-1")

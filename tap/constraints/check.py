@@ -4,7 +4,8 @@ For each planned resource whose type has a mapping (mappings.py), each mapped in
 evaluated against its property's sub-schema in the CloudFormation schema of the resource's
 region, then against the documented rule for it, if any (documented.py). cfn-lint's extension
 schemas named by the mapping run on the whole resource. The RDS rules (rds.py) run last, as
-they read several values and resources together.
+they read several values and resources together, and so does the Lambda runtime schedule
+(runtimes.py).
 
 Values the plan cannot know (`<unknown>`, `<secret>`) are skipped, as are values the provider
 never sends to AWS (Prop.provider_only).
@@ -13,11 +14,12 @@ never sends to AWS (Prop.provider_only).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
 from tap import awsdata
-from tap.constraints import rds
+from tap.constraints import rds, runtimes
 from tap.constraints.documented import DOCUMENTED
 from tap.constraints.mappings import MAPPINGS, TAGS, Prop, TypeMap
 from tap.constraints.model import Violation, violation
@@ -29,8 +31,11 @@ MASKED = ("<unknown>", "<secret>")
 DEFAULT_REGION = "us-east-1"
 
 
-def check_manifest(manifest: Mapping[str, Any]) -> list[Violation]:
-    """Every constraint the manifest's resources break, in URN order."""
+def check_manifest(manifest: Mapping[str, Any], *, today: date | None = None) -> list[Violation]:
+    """Every constraint the manifest's resources break, in URN order.
+
+    `today` (UTC by default) dates the rules AWS applies from a published day on (runtimes).
+    """
     resources = [
         r for r in manifest["resources"] if r.get("custom") and str(r["type"]).startswith("aws:")
     ]
@@ -40,6 +45,7 @@ def check_manifest(manifest: Mapping[str, Any]) -> list[Violation]:
         if mapping is not None:
             found += _schema_violations(resource, mapping)
     found += rds.check(resources)
+    found += runtimes.check(resources, today or datetime.now(UTC).date())
     return sorted(found, key=lambda v: (v.urn, v.property, v.rule))
 
 
