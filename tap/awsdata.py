@@ -68,6 +68,12 @@ def resource_schema(cfn_type: str, region: str) -> dict[str, Any]:
     return schema
 
 
+def extension_schema(name: str) -> dict[str, Any]:
+    """One of cfn-lint's extension schemas, e.g. `aws_cloudwatch_alarm/period.json`."""
+    schema: dict[str, Any] = _json(f"extensions/{name}")
+    return schema
+
+
 def _branches_for_engine(document: Any, engine: str) -> list[dict[str, Any]]:
     """The `allOf` branches of an extension schema whose `if` pins `Engine` to `engine`."""
     branches = []
@@ -125,6 +131,18 @@ def aurora_postgresql_instance_classes(region: str) -> frozenset[str]:
         raise AwsDataError(f"no RDS instance-class data for region {region}")
     branches = _branches_for_engine(document[region], AURORA_POSTGRESQL)
     return frozenset(_enum_of(branches, "then", "DBInstanceClass"))
+
+
+@cache
+def lambda_runtime_lifecycle() -> dict[str, dict[str, str | None]]:
+    """Each Lambda runtime's deprecation schedule: ISO dates for `deprecated`, `create-block`
+    and `update-block` (None when not announced), and its `successor`."""
+    path = schemas_dir().parent / "AdditionalSpecs" / "LmbdRuntimeLifecycle.json"
+    try:
+        document: dict[str, dict[str, str | None]] = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise AwsDataError(f"cannot read AWS constraint data {path}: {exc}") from None
+    return document
 
 
 @cache

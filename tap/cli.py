@@ -159,13 +159,19 @@ def _plan(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         render_text(result.manifest, sys.stdout)
+    code = EXIT_OK
     mandatory = result.mandatory_violations
     if mandatory:
-        return _fail(
+        code = _fail(
             f"{len(mandatory)} mandatory policy violation(s) in stack {args.stack}; "
             "see the manifest's `policy` field or the text output"
         )
-    return EXIT_OK
+    if result.constraint_violations:
+        code = _fail(
+            f"{len(result.constraint_violations)} AWS constraint violation(s) in stack "
+            f"{args.stack}; see the manifest's `constraints` field or the text output"
+        )
+    return code
 
 
 def _graph(args: argparse.Namespace) -> int:
@@ -463,6 +469,7 @@ def render_text(manifest: dict[str, Any], out: TextIO) -> None:
 
     out.write("\n")
     render_policy(manifest.get("policy", []), out)
+    render_constraints(manifest.get("constraints", []), out)
     out.write("\n" + summary_line(resources) + "\n")
 
 
@@ -502,6 +509,17 @@ def render_policy(violations: list[dict[str, str]], out: TextIO) -> None:
                 f"  [{violation['control']}] {violation['rule']}: {resource}: "
                 f"{violation['message']}\n"
             )
+
+
+def render_constraints(violations: list[dict[str, Any]], out: TextIO) -> None:
+    """AWS constraint violations, each with its rule and where AWS publishes it."""
+    if not violations:
+        out.write("AWS constraints: no violations\n")
+        return
+    out.write(f"\nAWS constraints ({len(violations)}):\n")
+    for violation in violations:
+        out.write(f"  {violation['resource']}: {violation['message']}\n")
+        out.write(f"      rule: {violation['rule']}; source: {violation['source']}\n")
 
 
 def summary_line(resources: list[dict[str, Any]]) -> str:

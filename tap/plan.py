@@ -22,7 +22,9 @@ from typing import Any
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 from tap import stackfile
+from tap.awsdata import AwsDataError
 from tap.config import ConfigError, ParsedConfig
+from tap.constraints import check_manifest
 from tap.mockengine import PROJECT, PlanError
 from tap.mockengine.manifest import build_manifest
 from tap.mockengine.recording import (
@@ -315,6 +317,10 @@ class PlanResult:
     def mandatory_violations(self) -> list[dict[str, str]]:
         return [v for v in self.manifest["policy"] if v["enforcement"] == "mandatory"]
 
+    @property
+    def constraint_violations(self) -> list[dict[str, Any]]:
+        return list(self.manifest["constraints"])
+
 
 def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
     """Validate the stack's config, run the program under mocks, and build the manifest."""
@@ -339,6 +345,10 @@ def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
     violations = evaluate(from_manifest(manifest), PolicyConfig(parsed.config.environment))
     # Added last, so the manifest's original fields keep their order and meaning.
     manifest["policy"] = [asdict(v) for v in violations]
+    try:
+        manifest["constraints"] = [asdict(v) for v in check_manifest(manifest)]
+    except AwsDataError as error:
+        raise PlanError(f"cannot check AWS's published constraints: {error}") from None
     return PlanResult(manifest, parsed.warnings)
 
 

@@ -164,7 +164,12 @@ def test_invalid_yaml(
 def test_warnings_go_to_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = "config:\n  tap:environment: prod\n  tap:regions: [us-east-1]\n"
+    # config.py's default engine version (16.6) is no longer offered by RDS, which the plan's
+    # constraint check refuses; pin one it offers until the default is resolved at deploy.
+    config = (
+        "config:\n  tap:environment: prod\n  tap:regions: [us-east-1]\n"
+        '  tap:database:\n    engineVersion: "16.15"\n'
+    )
     monkeypatch.chdir(write_project(tmp_path, "prod", config))
     assert main(["plan", "--stack", "prod", "--format", "json"]) == 0
     captured = capsys.readouterr()

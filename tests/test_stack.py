@@ -180,9 +180,10 @@ def test_outputs_per_region(planned: Planned) -> None:
 
 def test_manifest_follows_the_contract(planned: Planned) -> None:
     manifest = json.loads(json.dumps(planned.manifest))
-    # The contract's fields first and unchanged; `policy` was added after them.
-    assert list(manifest) == ["project", "stack", "resources", "outputs", "policy"]
+    # The contract's fields first and unchanged; `policy`, then `constraints`, added after them.
+    assert list(manifest) == ["project", "stack", "resources", "outputs", "policy", "constraints"]
     assert manifest["policy"] == []
+    assert manifest["constraints"] == []
     assert manifest["project"] == "tap"
     assert manifest["stack"] == planned.stack
     keys = [
