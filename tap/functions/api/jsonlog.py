@@ -1,0 +1,63 @@
+"""JSON logs for the functions: one object per line on stdout, with the invocation's context.
+
+Never log a password, token, DSN or secret value: log settings with `db.Settings.describe()`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, Final
+
+ENV_LOG_LEVEL: Final = "TAP_LOG_LEVEL"
+
+# Fields every log line of the current invocation carries (request ids, route).
+log_context: ContextVar[dict[str, Any] | None] = ContextVar("tap_log_context", default=None)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, message, the invocation's context, the
+    record's own `fields` and, for exceptions, the traceback (escaped, so still one line)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        created = datetime.fromtimestamp(record.created, UTC)
+        entry: dict[str, Any] = {
+            "timestamp": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(log_context.get() or {})
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, Mapping):
+            entry.update(fields)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+logger = logging.getLogger("tap.api")
+# The Lambda runtime gives the root logger a plain-text handler: keep our lines off it, or
+# every line would be written twice, once not as JSON.
+logger.propagate = False
+log_handler = logging.StreamHandler(sys.stdout)
+log_handler.set_name("tap-json")
+log_handler.setFormatter(JsonFormatter())
+for _old in [h for h in logger.handlers if h.get_name() == "tap-json"]:
+    logger.removeHandler(_old)  # a re-import must not log every line twice
+logger.addHandler(log_handler)
+logger.setLevel(logging.INFO)
+
+
+def log(level: int, message: str, *, exc_info: bool = False, **fields: Any) -> None:
+    logger.log(level, message, exc_info=exc_info, extra={"fields": fields})
+
+
+def configure_level() -> None:
+    name = os.environ.get(ENV_LOG_LEVEL, "INFO").strip().upper()
+    logger.setLevel(logging.getLevelNamesMapping().get(name, logging.INFO))
