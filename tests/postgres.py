@@ -275,12 +275,23 @@ class PostgresServer:
     def stop(self) -> None:
         self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w")
 
-    def restart(self) -> None:
-        """Stop, then start on the same port (a client's settings stay valid)."""
-        self.stop()
+    def start_again(self) -> None:
+        """Start a stopped server on the same port, so a client's settings stay valid."""
         self._run(
-            "pg_ctl", "start", "-D", str(self.data), "-l", str(self.logfile), "-w", "-t", "60"
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.logfile),
+            "-w",
+            "-t",
+            str(START_TIMEOUT_SECONDS),
         )
+
+    def restart(self) -> None:
+        self.stop()
+        self.start_again()
 
     def destroy(self) -> None:
         with contextlib.suppress(ServerError):
