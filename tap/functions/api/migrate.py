@@ -138,11 +138,19 @@ def migrate(
         result = _apply(connection, migrations)
         connection.run("COMMIT")
         return result
+    except MigrationError:
+        raise
     except Exception as error:
-        if db.connection_lost(error) and not isinstance(error, MigrationError):
+        from pg8000.exceptions import DatabaseError  # noqa: PLC0415
+
+        if db.connection_lost(error):
             raise db.Unavailable(
                 f"lost the connection to {settings.describe()} during the migration; "
                 "nothing was committed"
+            ) from None
+        if isinstance(error, DatabaseError):
+            raise MigrationError(
+                f"the migration run failed: {db.server_message(error)}; nothing was applied"
             ) from None
         raise
     finally:
