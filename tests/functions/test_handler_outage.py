@@ -33,9 +33,9 @@ def database(server: PostgresServer) -> str:
 def env(server: PostgresServer, database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TAP_DB_DSN", server.app_dsn(database))
     monkeypatch.setenv("TAP_REGION", "us-west-2")
-    api.reset_connections()
+    api.reset()
     yield
-    api.reset_connections()
+    api.reset()
 
 
 def call(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:

@@ -17,7 +17,8 @@ input, 404 unknown route or record, 405 wrong method (with Allow), 413 body over
 configured (`not_configured`) or the database unreachable (`database_unavailable`, with
 Retry-After), 500 anything else. Tracebacks go to the log, never into a response.
 
-Configuration comes only from environment variables (`db.resolve` reads the database ones):
+Configuration comes only from environment variables, read once per execution environment
+(`db.resolve` reads the database ones):
 
     TAP_DB_DSN          libpq connection string: local mode; overrides the AWS settings below
     TAP_DB_HOST         the region's cluster endpoint (AWS; IAM authentication, verified TLS)
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import math
@@ -78,19 +80,6 @@ RETRY_AFTER_SECONDS: Final = "1"
 ENV_REGION: Final = "TAP_REGION"
 ENV_ENVIRONMENT: Final = "TAP_ENVIRONMENT"
 ENV_VERSION: Final = "TAP_VERSION"
-# The settings that select the database: a change of any of them selects a new connection.
-DATABASE_ENV: Final = (
-    db.ENV_DSN,
-    db.ENV_HOST,
-    db.ENV_PORT,
-    db.ENV_NAME,
-    db.ENV_USER,
-    db.ENV_CONNECT_TIMEOUT,
-    db.ENV_WRITE_FORWARDING,
-    db.ENV_REGION,
-    "AWS_REGION",
-    "PGPASSWORD",
-)
 
 # fullmatch everywhere: `$` would also match before a trailing newline.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -138,45 +127,47 @@ _deadline: ContextVar[float | None] = ContextVar("tap_deadline", default=None)
 
 
 @dataclass
-class _DatabaseState:
-    key: tuple[str | None, ...] | None = None
+class _Environment:
+    """What the function reads from its environment, read once per execution environment:
+    Lambda never changes the variables under a running one."""
+
+    loaded: bool = False
     database: db.Database | None = None
     error: db.SettingsError | None = None
 
 
-_state = _DatabaseState()
+_state = _Environment()
 _state_lock = threading.Lock()
 
 
 def current_database() -> db.Database | None:
-    """The Database for the current settings, reused while they stay the same.
+    """The Database for this environment's settings, created once and reused.
 
     None when no database is configured; raises SettingsError when the settings are malformed.
     """
-    key = tuple(os.environ.get(name) for name in DATABASE_ENV)
     with _state_lock:
-        if key != _state.key:
-            if _state.database is not None:
-                _state.database.close()
-            _state.key, _state.database, _state.error = key, None, None
+        if not _state.loaded:
+            configure_level()
             try:
                 resolved = db.resolve()
             except db.SettingsError as error:
                 _state.error = error
             else:
                 _state.database = db.Database(*resolved) if resolved is not None else None
+            _state.loaded = True
         if _state.error is not None:
             raise _state.error
         return _state.database
 
 
-def reset_connections() -> None:
-    """Close the connection and forget the settings and the cached health (tests)."""
+def reset() -> None:
+    """Close the connection and forget what was read from the environment and the cached
+    health (tests, which change the environment; Lambda never does)."""
     global _health  # noqa: PLW0603
     with _state_lock:
         if _state.database is not None:
             _state.database.close()
-        _state.key, _state.database, _state.error = None, None, None
+        _state.loaded, _state.database, _state.error = False, None, None
     _health = None
 
 
@@ -203,14 +194,16 @@ def _unavailable() -> HttpError:
 
 def _run(database: db.Database, operation: str, work: Callable[[Connection], T]) -> T:
     """`work` on the reused connection, its failures as the HTTP errors clients should see."""
-    from pg8000.exceptions import DatabaseError  # noqa: PLC0415 - loaded by the connection
-
     try:
         return database.run(work, deadline=_deadline.get())
     except db.Unavailable as error:
         log(logging.ERROR, "database unavailable", operation=operation, error=str(error))
         raise _unavailable() from None
-    except DatabaseError as error:
+    except Exception as error:
+        from pg8000.exceptions import DatabaseError  # noqa: PLC0415 - loaded by the connection
+
+        if not isinstance(error, DatabaseError):
+            raise
         state = db.sqlstate(error)
         log(
             logging.ERROR,
@@ -255,26 +248,25 @@ class Request:
     path_parameters: Mapping[str, object]
     body: str | None
     is_base64: bool
-    request_id: str | None
     stage_path: str | None
 
     @classmethod
     def from_event(cls, event: Any) -> Request:
-        if not isinstance(event, Mapping) or not isinstance(event.get("httpMethod"), str):
+        # Lambda hands over the event as decoded JSON: objects are dicts.
+        if not isinstance(event, dict) or not isinstance(event.get("httpMethod"), str):
             raise HttpError(400, "invalid_request", "not an API Gateway proxy request")
         context = event.get("requestContext")
-        context = context if isinstance(context, Mapping) else {}
+        context = context if isinstance(context, dict) else {}
         params = event.get("pathParameters")
         body = event.get("body")
         return cls(
             method=event["httpMethod"].upper(),
             path=_str_or_none(event.get("path")) or "/",
             resource=_str_or_none(event.get("resource")),
-            path_parameters=dict(params) if isinstance(params, Mapping) else {},
+            path_parameters=dict(params) if isinstance(params, dict) else {},
             body=body if isinstance(body, str) else None,
             # Only the boolean: the string "false" is truthy.
             is_base64=event.get("isBase64Encoded") is True,
-            request_id=safe_request_id(context.get("requestId")),
             stage_path=_safe(_STAGE_PATH, context.get("path")),
         )
 
@@ -305,7 +297,7 @@ def _response(
     return {
         "statusCode": status,
         "headers": all_headers,
-        "body": json.dumps(body, separators=(",", ":"), allow_nan=False),
+        "body": _RESPONSE_JSON.encode(body),
     }
 
 
@@ -441,11 +433,15 @@ def _finite_float(text: str) -> float:
     return number
 
 
+# Built once: json.loads and json.dumps with options build a new coder on every call.
+_REQUEST_JSON: Final = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_PAYLOAD_JSON: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_RESPONSE_JSON: Final = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def _parse_object(raw: bytes) -> dict[str, Any]:
     try:
-        value: object = json.loads(
-            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
-        )
+        value: object = _REQUEST_JSON.decode(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise HttpError(400, "invalid_json", "the body is not UTF-8") from None
     except _NotFinite as error:
@@ -461,6 +457,9 @@ def _parse_object(raw: bytes) -> dict[str, Any]:
 
 def _invalid(name: str, problem: str) -> HttpError:
     return HttpError(400, "invalid_field", f"field '{name}' {problem}", field=name)
+
+
+_UNSTORABLE: Final = "must not contain NUL characters or unpaired surrogates"
 
 
 def _storable(value: str) -> bool:
@@ -505,18 +504,24 @@ def _validate_record(body: Mapping[str, Any]) -> tuple[str, str]:
     if len(record_type) > MAX_TYPE_LENGTH:
         raise _invalid("type", f"must be at most {MAX_TYPE_LENGTH} characters")
     if not _storable(record_type):
-        raise _invalid("type", "must not contain NUL characters or unpaired surrogates")
+        raise _invalid("type", _UNSTORABLE)
     if "payload" not in body:
         raise _invalid("payload", "is required")
     payload = body["payload"]
     if not isinstance(payload, dict):
         raise _invalid("payload", "must be a JSON object")
-    if not _storable_json(payload):
-        raise _invalid("payload", "must not contain NUL characters or unpaired surrogates")
     try:
-        text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = _PAYLOAD_JSON.encode(payload)
     except RecursionError:
         raise _invalid("payload", "is nested too deeply") from None
+    # The serialised text shows a NUL as \u0000 and keeps a lone surrogate, which cannot be
+    # encoded: two C-speed checks, and the exact walk only when the first may have matched.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid("payload", _UNSTORABLE) from None
+    if "\\u0000" in text and not _storable_json(payload):
+        raise _invalid("payload", _UNSTORABLE)
     return record_type, text
 
 
@@ -544,7 +549,8 @@ def create_record(request: Request, _params: Mapping[str, object]) -> Result:
         statement.run(id=record_id, type=record_type, payload=payload)
 
     _run(database, "insert_record", insert)
-    log(logging.INFO, "record stored", record_id=record_id, record_type=record_type)
+    # One log line per request: the completion line carries the record it stored.
+    log_context.set({**(log_context.get() or {}), "record_id": record_id, "type": record_type})
     return Result(201, {"id": record_id}, {"Location": _location(request, record_id)})
 
 
@@ -630,10 +636,12 @@ def _invocation_deadline(context: Any) -> float | None:
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Lambda entry point (`tap.functions.api.handler.handler`)."""
     started = time.perf_counter()
-    configure_level()
+    if not _state.loaded:
+        with contextlib.suppress(db.SettingsError):  # reported where the database is needed
+            current_database()
     aws_request_id = safe_request_id(getattr(context, "aws_request_id", None))
     api_request_id = None
-    if isinstance(event, Mapping) and isinstance(event.get("requestContext"), Mapping):
+    if isinstance(event, dict) and isinstance(event.get("requestContext"), dict):
         api_request_id = safe_request_id(event["requestContext"].get("requestId"))
     request_id = api_request_id or aws_request_id
     token = log_context.set(

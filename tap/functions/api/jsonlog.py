@@ -9,9 +9,9 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Mapping
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from typing import Any, Final
 
 ENV_LOG_LEVEL: Final = "TAP_LOG_LEVEL"
@@ -20,14 +20,17 @@ ENV_LOG_LEVEL: Final = "TAP_LOG_LEVEL"
 log_context: ContextVar[dict[str, Any] | None] = ContextVar("tap_log_context", default=None)
 
 
+_LINE_JSON: Final = json.JSONEncoder(default=str)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, message, the invocation's context, the
     record's own `fields` and, for exceptions, the traceback (escaped, so still one line)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        created = datetime.fromtimestamp(record.created, UTC)
+        seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         entry: dict[str, Any] = {
-            "timestamp": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "timestamp": f"{seconds}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -38,7 +41,7 @@ class JsonFormatter(logging.Formatter):
             entry.update(fields)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _LINE_JSON.encode(entry)
 
 
 logger = logging.getLogger("tap.api")
@@ -55,7 +58,21 @@ logger.setLevel(logging.INFO)
 
 
 def log(level: int, message: str, *, exc_info: bool = False, **fields: Any) -> None:
-    logger.log(level, message, exc_info=exc_info, extra={"fields": fields})
+    """`logger.log` without the caller lookup (a stack walk per line): the JSON has no use
+    for the source line, and the API logs every request."""
+    if not logger.isEnabledFor(level):
+        return
+    record = logger.makeRecord(
+        logger.name,
+        level,
+        "",
+        0,
+        message,
+        (),
+        sys.exc_info() if exc_info else None,
+        extra={"fields": fields},
+    )
+    logger.handle(record)
 
 
 def configure_level() -> None:
