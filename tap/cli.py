@@ -1,4 +1,5 @@
-"""The `tap` command: plan, diff, verify, graph, docs, policy-config, bootstrap-backend."""
+"""The `tap` command: plan, diff, verify, db migrate, failover, graph, docs, policy-config,
+bootstrap-backend."""
 
 from __future__ import annotations
 
@@ -142,6 +143,25 @@ def _parser() -> argparse.ArgumentParser:
     backend.add_argument("--kms-alias", default=None, help="key alias (alias/...)")
     backend.add_argument("--endpoint-url", default=None, help="an AWS API emulator's URL")
     backend.set_defaults(handler=_bootstrap_backend)
+
+    database = commands.add_parser("db", help="the API's PostgreSQL database")
+    database_commands = database.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    migrate = database_commands.add_parser(
+        "migrate",
+        help="apply the API's pending SQL migrations (tap/functions/api/migrations)",
+        description="Apply the pending migrations in one transaction, under an advisory lock. "
+        "Exit 0: applied or already up to date; 1: a migration failed or was refused (nothing "
+        "applied); 2: bad DSN or usage; 3: the server could not be reached or refused the "
+        "login or TLS.",
+    )
+    migrate.add_argument(
+        "--dsn",
+        default=None,
+        help="libpq connection string, keyword/value or postgresql:// URI (default: "
+        "$TAP_DB_DSN); TLS is verify-full unless sslmode says otherwise; the password may "
+        "come from $PGPASSWORD",
+    )
+    migrate.set_defaults(handler=_db_migrate)
     return parser
 
 
@@ -407,6 +427,32 @@ def _policy_config(args: argparse.Namespace) -> int:
         return _fail(str(error))
     json.dump(pack_config(config.environment), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
+    return EXIT_OK
+
+
+EXIT_MIGRATION_FAILED = 1
+EXIT_DB_UNAVAILABLE = 3
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    from tap.functions.api import db, migrate  # noqa: PLC0415 - pg8000 loads only here
+
+    dsn = args.dsn or os.environ.get(db.ENV_DSN, "").strip()
+    if not dsn:
+        return _fail(f"give --dsn or set {db.ENV_DSN}")
+    try:
+        settings, login = db.parse_dsn(dsn)
+    except db.SettingsError as error:
+        return _fail(f"invalid DSN: {error}")
+    try:
+        result = migrate.migrate(settings, login)
+    except db.Unavailable as error:
+        return _fail(str(error), EXIT_DB_UNAVAILABLE)
+    except migrate.MigrationError as error:
+        return _fail(str(error), EXIT_MIGRATION_FAILED)
+    for label in result.applied:
+        print(f"applied {label}")
+    print(f"{settings.describe()}: {result.summary()}")
     return EXIT_OK
 
 

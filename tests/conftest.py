@@ -24,6 +24,9 @@ from tap.plan import (
     run_under_mocks,
 )
 
+# The real PostgreSQL server and its database fixtures (postgres, app_database, fresh_database).
+pytest_plugins = ("tests.postgres",)
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = tuple(
     sorted(

@@ -8,7 +8,8 @@ from collections import Counter
 
 from tap import awsdata
 from tap.naming import GLOBAL_CODE, region_code
-from tests.conftest import Planned, is_taggable
+from tap.packaging import API_HANDLER, function_zip
+from tests.conftest import PROJECT_DIR, Planned, is_taggable
 
 COMMON_TAG_KEYS = {"Project", "Environment", "EnvironmentSuffix", "ManagedBy", "Region", "Name"}
 
@@ -553,10 +554,10 @@ def test_stages_log_trace_and_throttle(planned: Planned) -> None:
         )
 
 
-def test_the_function_ships_the_repos_handler_with_machine_independent_paths(
+def test_the_function_ships_the_repos_zip_with_a_machine_independent_path(
     planned: Planned,
 ) -> None:
+    expected = function_zip().relative_to(PROJECT_DIR).as_posix()
     for function in planned.of_type(FUNCTION):
-        assets = function["inputs"]["code"]["<archive>"]["assets"]
-        assert assets["handler.py"] == {"<asset>": {"path": "tap/functions/api/handler.py"}}
-        assert function["inputs"]["handler"] == "handler.handler"
+        assert function["inputs"]["code"] == {"<archive>": {"path": expected}}
+        assert function["inputs"]["handler"] == API_HANDLER

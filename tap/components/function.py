@@ -6,9 +6,10 @@ account only) with one inline least-privilege policy (which also covers the netw
 Lambda creates in the VPC), and then the function itself, which depends on all of them so it can
 write logs and create its ENIs from its first invocation.
 
-The code is the `.py` files under `tap/functions/api` (or `source_dir`), zipped by the engine
-from a `pulumi.AssetArchive`; or, with `image_uri`, a container image. Validation is pure and
-runs before anything is registered; the settings arrive validated by tap.config.
+The code is the zip `tap.packaging.function_zip` builds reproducibly from `tap/functions/api`
+(or `source_dir`) and the bundled PostgreSQL driver; or, with `image_uri`, a container image.
+Validation is pure and runs before anything is registered; the settings arrive validated by
+tap.config.
 """
 
 from __future__ import annotations
@@ -30,47 +31,17 @@ from tap.components.policies import (
 )
 from tap.components.roles import service_role
 from tap.naming import Labels
+from tap.packaging import API_HANDLER, API_SOURCE_DIR, function_zip
 
-DEFAULT_SOURCE_DIR = Path(__file__).resolve().parent.parent / "functions" / "api"
-HANDLER_FILE = "handler.py"
-HANDLER = "handler.handler"
+DEFAULT_SOURCE_DIR = API_SOURCE_DIR
+HANDLER = API_HANDLER
 # The function reads and writes objects under this prefix of the data bucket, nothing else.
 RECORDS_PREFIX = "records/"
 DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60  # SQS's maximum
 DLQ_DATA_KEY_REUSE_SECONDS = 300
-_SKIPPED_DIRS = frozenset({"__pycache__"})
 
 
 # --- pure logic --------------------------------------------------------------------------------
-
-
-def source_files(source_dir: Path) -> list[Path]:
-    """The `.py` files under `source_dir`, relative to it, in a stable (sorted POSIX) order.
-
-    Bytecode caches are skipped: they differ per machine and Python version, and would make
-    the archive (and so every deployment) change without a source change.
-    """
-    files = [
-        path.relative_to(source_dir)
-        for path in source_dir.rglob("*.py")
-        if path.is_file() and not _SKIPPED_DIRS.intersection(path.relative_to(source_dir).parts)
-    ]
-    return sorted(files, key=lambda p: p.as_posix())
-
-
-def source_archive(source_dir: Path) -> pulumi.AssetArchive:
-    """The function's zip: each source file under its path relative to `source_dir`."""
-    if not source_dir.is_dir():
-        raise ValueError(f"function source_dir {source_dir} is not a directory")
-    files = source_files(source_dir)
-    if Path(HANDLER_FILE) not in files:
-        raise ValueError(
-            f"function source_dir {source_dir} has no {HANDLER_FILE} (the handler is {HANDLER})"
-        )
-    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
-        relative.as_posix(): pulumi.FileAsset(source_dir / relative) for relative in files
-    }
-    return pulumi.AssetArchive(assets)
 
 
 def log_group_name(function_name: str) -> str:
@@ -247,7 +218,11 @@ class ApiFunction(pulumi.ComponentResource):
     ) -> None:
         # Everything that can fail on bad args runs before the component registers.
         validate_api_function_args(args)
-        code = source_archive(args.source_dir) if args.image_uri is None else None
+        code = (
+            pulumi.FileArchive(str(function_zip(args.source_dir, args.runtime, args.architecture)))
+            if args.image_uri is None
+            else None
+        )
         super().__init__("tap:function:ApiFunction", name, None, opts)
         self._args = args
         labels = args.labels

@@ -1,1 +1,2 @@
-"""Source code of the Lambda functions. Each subpackage is zipped and deployed on its own."""
+"""Source code of the Lambda functions. Each subpackage is zipped by `tap.packaging` and
+deployed on its own."""

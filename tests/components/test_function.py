@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -17,11 +18,10 @@ from tap.components.function import (
     ApiFunction,
     ApiFunctionArgs,
     execution_policy,
-    source_archive,
-    source_files,
 )
 from tap.components.policies import lambda_vpc_access_statements
 from tap.naming import region_code
+from tap.packaging import API_HANDLER, PACKAGE_PATH, function_zip
 from tap.plan import MOCK_ACCOUNT_ID, PlanMocks
 from tests.conftest import PROJECT_DIR, is_taggable, labels_for, plan_program
 
@@ -58,16 +58,14 @@ Resources = tuple[dict[str, Any], ...]
 SOURCE_TREE = {
     "handler.py": "def handler(event, context):\n    return {}\n",
     "records.py": "RECORDS = 'records/'\n",
-    "lib/__init__.py": "",
-    "lib/aws.py": "import boto3\n",
+    "migrations/0001_first.sql": "SELECT 1;\n",
     "__pycache__/handler.cpython-312.pyc": "bytecode",
     "__pycache__/stale.py": "# never shipped\n",
-    "lib/__pycache__/aws.cpython-312.pyc": "bytecode",
-    "lib/aws.pyc": "bytecode",
+    "records.pyc": "bytecode",
     "README.md": "# notes\n",
     "requirements.txt": "boto3\n",
 }
-SHIPPED = ["handler.py", "lib/__init__.py", "lib/aws.py", "records.py"]
+SHIPPED = ["handler.py", "migrations/0001_first.sql", "records.py"]
 
 
 def write_tree(root: Path, tree: dict[str, str]) -> Path:
@@ -143,59 +141,27 @@ def policy_statements(resources: Resources) -> list[dict[str, Any]]:
 # --- packaging (pure) --------------------------------------------------------------------------
 
 
-def test_source_files_are_sorted_relative_and_skip_caches(tmp_path: Path) -> None:
-    files = source_files(write_tree(tmp_path, SOURCE_TREE))
-    assert [f.as_posix() for f in files] == SHIPPED
-    assert all(not f.is_absolute() for f in files)
-
-
-def test_source_files_do_not_depend_on_creation_order(tmp_path: Path) -> None:
-    first = write_tree(tmp_path / "first", SOURCE_TREE)
-    second = write_tree(tmp_path / "second", dict(reversed(SOURCE_TREE.items())))
-    assert source_files(first) == source_files(second)
-
-
-def test_source_archive_maps_each_relative_path_to_its_file(tmp_path: Path) -> None:
-    root = write_tree(tmp_path, SOURCE_TREE)
-    archive = source_archive(root)
-    assert isinstance(archive, pulumi.AssetArchive)
-    assert list(archive.assets) == SHIPPED
-    for relative, asset in archive.assets.items():
-        assert isinstance(asset, pulumi.FileAsset)
-        assert asset.path == str(root / relative)
-
-
-def test_source_archive_needs_a_handler_and_a_directory(tmp_path: Path) -> None:
-    write_tree(tmp_path, {"other.py": ""})
-    with pytest.raises(ValueError) as error:
-        source_archive(tmp_path)
-    assert str(error.value) == (
-        f"function source_dir {tmp_path} has no handler.py (the handler is handler.handler)"
-    )
-    missing = tmp_path / "missing"
-    with pytest.raises(ValueError) as error:
-        source_archive(missing)
-    assert str(error.value) == f"function source_dir {missing} is not a directory"
-
-
 def test_default_source_dir_is_the_repos_api_function() -> None:
     assert PROJECT_DIR / "tap" / "functions" / "api" == DEFAULT_SOURCE_DIR
     assert ApiFunctionArgs.__dataclass_fields__["source_dir"].default == DEFAULT_SOURCE_DIR
 
 
-def test_the_zip_is_an_archive_of_exactly_the_source_files(source_dir: Path) -> None:
+def test_the_zip_is_the_reproducible_archive_of_the_source_dir(source_dir: Path) -> None:
     inputs = function_inputs(build(source_dir))
     assert inputs["packageType"] == "Zip"
-    assert inputs["handler"] == "handler.handler"
+    assert inputs["handler"] == API_HANDLER == "tap.functions.api.handler.handler"
     assert inputs["runtime"] == "python3.12"
     assert "imageUri" not in inputs
-    assert inputs["code"] == {
-        "<archive>": {
-            "assets": {
-                relative: {"<asset>": {"path": str(source_dir / relative)}} for relative in SHIPPED
-            }
-        }
-    }
+    built = function_zip(source_dir, "python3.12", "arm64")
+    # The manifest shows the zip by its repo-relative path, which carries its content hash.
+    assert inputs["code"] == {"<archive>": {"path": built.relative_to(PROJECT_DIR).as_posix()}}
+    with zipfile.ZipFile(built) as archive:
+        shipped = sorted(
+            name.removeprefix(f"{PACKAGE_PATH}/")
+            for name in archive.namelist()
+            if name.startswith(f"{PACKAGE_PATH}/")
+        )
+    assert shipped == SHIPPED
 
 
 def test_the_image_variant_ships_an_image_and_no_zip_settings(source_dir: Path) -> None:

@@ -2,74 +2,101 @@
 
 Routes:
 
-    GET  /health        200 {"status": "ok", ...}, or 503 with "degraded" when a required
-                        setting is missing or malformed. Never calls AWS.
-    POST /records       201 {"id": ...} with a Location header. The record is stored as
-                        records/<id>.json in the region's bucket, SSE-KMS with the region's CMK.
-    GET  /records/{id}  200 with the stored record, 404 when there is none.
+    GET  /health        200 {"status": "ok", ...}, or 503 {"status": "degraded", ...} when this
+                        region cannot serve. `checks` reports each dependency: `configuration`
+                        (the database settings), `credentials` (the IAM token signed, or the
+                        DSN's password), `database` (a `SELECT 1` on the reused connection).
+                        The answer is cached for HEALTH_CACHE_SECONDS.
+    POST /records       201 {"id": ...} with a Location header. The record is a row of
+                        tap.records in PostgreSQL (Aurora in AWS).
+    GET  /records/{id}  200 {"id", "type", "payload", "createdAt"}, 404 when there is none.
 
 Every error is JSON, {"error": {"code": ..., "message": ...}, "requestId": ...}: 400 invalid
 input, 404 unknown route or record, 405 wrong method (with Allow), 413 body over 64 KiB,
-502 S3 failed, 503 not configured, 500 anything else. Tracebacks go to the log, never into a
-response.
+502 the database rejected a statement it should have accepted (`upstream_error`), 503 not
+configured (`not_configured`) or the database unreachable (`database_unavailable`, with
+Retry-After), 500 anything else. Tracebacks go to the log, never into a response.
 
-Configuration comes only from environment variables, read on every call:
+Configuration comes only from environment variables, read once per execution environment
+(`db.resolve` reads the database ones):
 
-    TAP_BUCKET_NAME     bucket for records (required)
-    TAP_KMS_KEY_ARN     CMK that encrypts records (required)
-    TAP_REGION          region of the bucket and the S3 client (falls back to AWS_REGION)
+    TAP_DB_DSN          libpq connection string: local mode; overrides the AWS settings below
+    TAP_DB_HOST         the region's cluster endpoint (AWS; IAM authentication, verified TLS)
+    TAP_DB_PORT         default 5432
+    TAP_DB_NAME         the database
+    TAP_DB_USER         the role to log in as, default tap_app
+    TAP_DB_CONNECT_TIMEOUT_SECONDS  default 3
+    TAP_DB_WRITE_FORWARDING         session | eventual | global, on an Aurora global secondary
+    TAP_REGION          region (falls back to AWS_REGION): /health, IAM token signing
     TAP_ENVIRONMENT     dev | staging | prod, reported by /health
     TAP_VERSION         deployed version, reported by /health
-    TAP_DB_SECRET_ARN   Aurora's managed master secret (optional, not used yet)
-    TAP_DB_CLUSTER_ARN  Aurora cluster (optional, not used yet)
     TAP_LOG_LEVEL       DEBUG | INFO | WARNING | ERROR (optional, default INFO)
 
-Logs are one JSON object per line on stdout, each with the API Gateway request id and the
-Lambda request id. The code is zipped from this directory, so it imports only the standard
-library and boto3.
+The connection is opened on the first request and reused by later invocations of the same
+execution environment. A lost connection is re-established once; after that the answer is 503.
+
+Logs are one JSON object per line on stdout, each with the API Gateway request id and the Lambda
+request id. The package imports the standard library, pg8000 (bundled into the zip) and, in AWS,
+boto3 (the runtime's); never the rest of `tap`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import logging
+import math
 import os
 import re
-import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-import boto3  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+from . import db
+from .jsonlog import configure_level, log, log_context
+
+if TYPE_CHECKING:
+    from pg8000.native import Connection
+
+T = TypeVar("T")
 
 MAX_BODY_BYTES: Final = 64 * 1024
 MAX_TYPE_LENGTH: Final = 128
-RECORD_PREFIX: Final = "records/"
 RECORD_FIELDS: Final = frozenset({"type", "payload"})
-NOT_FOUND_CODES: Final = frozenset({"NoSuchKey", "404", "NotFound"})
+# Health checkers (Route 53: every 10 or 30 s from each of several locations) share one answer
+# per execution environment for this long, so the database sees at most one probe per period.
+HEALTH_CACHE_SECONDS: Final = 5.0
+# Time kept back from the invocation's deadline for answering (503 rather than a timeout).
+DEADLINE_MARGIN_SECONDS: Final = 0.5
+RETRY_AFTER_SECONDS: Final = "1"
 
-ENV_BUCKET: Final = "TAP_BUCKET_NAME"
 ENV_REGION: Final = "TAP_REGION"
 ENV_ENVIRONMENT: Final = "TAP_ENVIRONMENT"
 ENV_VERSION: Final = "TAP_VERSION"
-ENV_KMS_KEY: Final = "TAP_KMS_KEY_ARN"
-ENV_DB_SECRET: Final = "TAP_DB_SECRET_ARN"
-ENV_DB_CLUSTER: Final = "TAP_DB_CLUSTER_ARN"
-ENV_LOG_LEVEL: Final = "TAP_LOG_LEVEL"
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
-_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key|alias)/\S+$")
-_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$")
-_CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:\S+$")
+# fullmatch everywhere: `$` would also match before a trailing newline.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+# What may be echoed into a response header: API Gateway's ids and paths, nothing that could
+# end a header line (CR/LF) or start a protocol-relative URL (//host).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+=/-]{0,127}")
+_STAGE_PATH = re.compile(r"/(?!/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,1023}")
+
+INSERT_RECORD: Final = (
+    "INSERT INTO tap.records (id, type, payload) "
+    "VALUES (CAST(:id AS uuid), :type, CAST(:payload AS jsonb)) "
+    # The id is generated here, so a repeat after a lost connection is the same record.
+    "ON CONFLICT (id) DO NOTHING"
+)
+SELECT_RECORD: Final = (
+    "SELECT type, payload, created_at FROM tap.records WHERE id = CAST(:id AS uuid)"
+)
 
 SECURITY_HEADERS: Final[Mapping[str, str]] = {
     "Content-Type": "application/json",
@@ -80,55 +107,6 @@ SECURITY_HEADERS: Final[Mapping[str, str]] = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-
-# --------------------------------------------------------------------------- logging
-
-# Fields every log line of the current invocation carries (request ids, route).
-_log_context: ContextVar[dict[str, Any] | None] = ContextVar("tap_log_context", default=None)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, message, the invocation's context, the
-    record's own `fields` and, for exceptions, the traceback (escaped, so still one line)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        created = datetime.fromtimestamp(record.created, UTC)
-        entry: dict[str, Any] = {
-            "timestamp": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(_log_context.get() or {})
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, Mapping):
-            entry.update(fields)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-logger = logging.getLogger("tap.api")
-# The Lambda runtime gives the root logger a plain-text handler: keep our lines off it, or
-# every line would be written twice, once not as JSON.
-logger.propagate = False
-_log_handler = logging.StreamHandler(sys.stdout)
-_log_handler.set_name("tap-json")
-_log_handler.setFormatter(JsonFormatter())
-for _old in [h for h in logger.handlers if h.get_name() == "tap-json"]:
-    logger.removeHandler(_old)  # a re-import must not log every line twice
-logger.addHandler(_log_handler)
-logger.setLevel(logging.INFO)
-
-
-def _log(level: int, message: str, *, exc_info: bool = False, **fields: Any) -> None:
-    logger.log(level, message, exc_info=exc_info, extra={"fields": fields})
-
-
-def _configure_log_level() -> None:
-    name = os.environ.get(ENV_LOG_LEVEL, "INFO").strip().upper()
-    logger.setLevel(logging.getLevelNamesMapping().get(name, logging.INFO))
-
 
 # --------------------------------------------------------------------------- configuration
 
@@ -142,63 +120,101 @@ def _region() -> str | None:
     return _env(ENV_REGION) or _env("AWS_REGION")
 
 
-@dataclass(frozen=True)
-class Check:
-    """One dependency of the function: its setting, whether it must be there, how it looks."""
+# --------------------------------------------------------------------------- the database
 
-    name: str
-    env: str
-    required: bool
-    pattern: re.Pattern[str]
-
-    def status(self) -> str:
-        value = _region() if self.env == ENV_REGION else _env(self.env)
-        if value is None:
-            return "missing" if self.required else "not_configured"
-        return ("ok" if self.required else "configured") if self.pattern.match(value) else "invalid"
+# When the current invocation must have answered: monotonic seconds, or None outside Lambda.
+_deadline: ContextVar[float | None] = ContextVar("tap_deadline", default=None)
 
 
-CHECKS: Final = (
-    Check("region", ENV_REGION, required=True, pattern=_REGION),
-    Check(
-        "bucket",
-        ENV_BUCKET,
-        required=True,
-        pattern=re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
-    ),
-    Check("kmsKey", ENV_KMS_KEY, required=True, pattern=_KMS_KEY_ARN),
-    Check("databaseSecret", ENV_DB_SECRET, required=False, pattern=_SECRET_ARN),
-    Check("databaseCluster", ENV_DB_CLUSTER, required=False, pattern=_CLUSTER_ARN),
-)
+@dataclass
+class _Environment:
+    """What the function reads from its environment, read once per execution environment:
+    Lambda never changes the variables under a running one."""
+
+    loaded: bool = False
+    database: db.Database | None = None
+    error: db.SettingsError | None = None
 
 
-# --------------------------------------------------------------------------- AWS clients
-
-_s3_client: Any = None
-_s3_region: str | None = None
-
-_CLIENT_CONFIG: Final = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"max_attempts": 3, "mode": "standard"},
-)
+_state = _Environment()
+_state_lock = threading.Lock()
 
 
-def s3_client() -> Any:
-    """The S3 client for TAP_REGION, created on first use and cached for warm invocations."""
-    global _s3_client, _s3_region  # noqa: PLW0603 - the cache is the point
-    region = _region()
-    if _s3_client is None or region != _s3_region:
-        _s3_client = boto3.client("s3", region_name=region, config=_CLIENT_CONFIG)
-        _s3_region = region
-    return _s3_client
+def current_database() -> db.Database | None:
+    """The Database for this environment's settings, created once and reused.
+
+    None when no database is configured; raises SettingsError when the settings are malformed.
+    """
+    with _state_lock:
+        if not _state.loaded:
+            configure_level()
+            try:
+                resolved = db.resolve()
+            except db.SettingsError as error:
+                _state.error = error
+            else:
+                _state.database = db.Database(*resolved) if resolved is not None else None
+            _state.loaded = True
+        if _state.error is not None:
+            raise _state.error
+        return _state.database
 
 
-def reset_clients() -> None:
-    """Forget cached clients (tests; a changed region is picked up on its own)."""
-    global _s3_client, _s3_region  # noqa: PLW0603
-    _s3_client = None
-    _s3_region = None
+def reset() -> None:
+    """Close the connection and forget what was read from the environment and the cached
+    health (tests, which change the environment; Lambda never does)."""
+    global _health  # noqa: PLW0603
+    with _state_lock:
+        if _state.database is not None:
+            _state.database.close()
+        _state.loaded, _state.database, _state.error = False, None, None
+    _health = None
+
+
+def _require_database() -> db.Database:
+    try:
+        database = current_database()
+    except db.SettingsError as error:
+        log(logging.ERROR, "database settings are invalid", error=str(error))
+        raise HttpError(503, "not_configured", "the service is not configured") from None
+    if database is None:
+        log(logging.ERROR, "no database is configured", settings=[db.ENV_DSN, db.ENV_HOST])
+        raise HttpError(503, "not_configured", "the service is not configured")
+    return database
+
+
+def _unavailable() -> HttpError:
+    return HttpError(
+        503,
+        "database_unavailable",
+        "the database is unavailable; try again later",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def _run(database: db.Database, operation: str, work: Callable[[Connection], T]) -> T:
+    """`work` on the reused connection, its failures as the HTTP errors clients should see."""
+    try:
+        return database.run(work, deadline=_deadline.get())
+    except db.Unavailable as error:
+        log(logging.ERROR, "database unavailable", operation=operation, error=str(error))
+        raise _unavailable() from None
+    except Exception as error:
+        from pg8000.exceptions import DatabaseError  # noqa: PLC0415 - loaded by the connection
+
+        if not isinstance(error, DatabaseError):
+            raise
+        state = db.sqlstate(error)
+        log(
+            logging.ERROR,
+            "database statement failed",
+            operation=operation,
+            sqlstate=state,
+            error=db.server_message(error),
+        )
+        if state == "57014":  # statement_timeout: the server is there but too slow
+            raise _unavailable() from None
+        raise HttpError(502, "upstream_error", "the database failed; try again later") from None
 
 
 # --------------------------------------------------------------------------- HTTP plumbing
@@ -229,34 +245,43 @@ class Request:
     method: str
     path: str
     resource: str | None
-    path_parameters: Mapping[str, str]
+    path_parameters: Mapping[str, object]
     body: str | None
     is_base64: bool
-    request_id: str | None
     stage_path: str | None
 
     @classmethod
     def from_event(cls, event: Any) -> Request:
-        if not isinstance(event, Mapping) or not isinstance(event.get("httpMethod"), str):
+        # Lambda hands over the event as decoded JSON: objects are dicts.
+        if not isinstance(event, dict) or not isinstance(event.get("httpMethod"), str):
             raise HttpError(400, "invalid_request", "not an API Gateway proxy request")
         context = event.get("requestContext")
-        context = context if isinstance(context, Mapping) else {}
+        context = context if isinstance(context, dict) else {}
         params = event.get("pathParameters")
         body = event.get("body")
         return cls(
             method=event["httpMethod"].upper(),
             path=_str_or_none(event.get("path")) or "/",
             resource=_str_or_none(event.get("resource")),
-            path_parameters=dict(params) if isinstance(params, Mapping) else {},
+            path_parameters=dict(params) if isinstance(params, dict) else {},
             body=body if isinstance(body, str) else None,
-            is_base64=bool(event.get("isBase64Encoded")),
-            request_id=_str_or_none(context.get("requestId")),
-            stage_path=_str_or_none(context.get("path")),
+            # Only the boolean: the string "false" is truthy.
+            is_base64=event.get("isBase64Encoded") is True,
+            stage_path=_safe(_STAGE_PATH, context.get("path")),
         )
 
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _safe(pattern: re.Pattern[str], value: object) -> str | None:
+    return value if isinstance(value, str) and pattern.fullmatch(value) else None
+
+
+def safe_request_id(value: object) -> str | None:
+    """An API Gateway request id fit for a header, or None (CR/LF, controls, junk)."""
+    return _safe(_REQUEST_ID, value)
 
 
 def _response(
@@ -272,7 +297,7 @@ def _response(
     return {
         "statusCode": status,
         "headers": all_headers,
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": _RESPONSE_JSON.encode(body),
     }
 
 
@@ -292,7 +317,7 @@ class Result:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-Action = Callable[[Request, Mapping[str, str]], Result]
+Action = Callable[[Request, Mapping[str, object]], Result]
 
 
 @dataclass(frozen=True)
@@ -304,11 +329,18 @@ class Route:
 
 # --------------------------------------------------------------------------- /health
 
+_clock: Callable[[], float] = time.monotonic
+_health: tuple[float, Result] | None = None
 
-def health(_request: Request, _params: Mapping[str, str]) -> Result:
-    checks = {check.name: check.status() for check in CHECKS}
-    degraded = any(check.required and checks[check.name] != "ok" for check in CHECKS)
-    return Result(
+
+def health(_request: Request, _params: Mapping[str, object]) -> Result:
+    global _health  # noqa: PLW0603 - the cache is the point
+    now = _clock()
+    if _health is not None and now - _health[0] < HEALTH_CACHE_SECONDS:
+        return _health[1]
+    checks = _health_checks()
+    degraded = any(state != "ok" for state in checks.values())
+    result = Result(
         503 if degraded else 200,
         {
             "status": "degraded" if degraded else "ok",
@@ -318,17 +350,45 @@ def health(_request: Request, _params: Mapping[str, str]) -> Result:
             "checks": checks,
         },
     )
+    _health = (now, result)
+    return result
+
+
+def _health_checks() -> dict[str, str]:
+    """Each dependency in order; one that fails leaves the later ones `not_checked`."""
+    checks = {"configuration": "ok", "credentials": "not_checked", "database": "not_checked"}
+    try:
+        database = current_database()
+    except db.SettingsError as error:
+        log(logging.ERROR, "health: database settings are invalid", error=str(error))
+        checks["configuration"] = "invalid"
+        return checks
+    if database is None:
+        checks["configuration"] = "missing"
+        return checks
+    try:
+        db.obtain_credentials(database.login)
+    except (db.CredentialsUnavailable, db.SettingsError) as error:
+        log(logging.ERROR, "health: no database credentials", error=str(error))
+        checks["credentials"] = "failed"
+        return checks
+    checks["credentials"] = "ok"
+    from pg8000.exceptions import DatabaseError  # noqa: PLC0415 - only with a database
+
+    try:
+        database.run(lambda connection: connection.run("SELECT 1"), deadline=_deadline.get())
+    except db.Unavailable as error:
+        log(logging.ERROR, "health: database unavailable", error=str(error))
+        checks["database"] = "unavailable"
+    except DatabaseError as error:
+        log(logging.ERROR, "health: database error", error=db.server_message(error))
+        checks["database"] = "error"
+    else:
+        checks["database"] = "ok"
+    return checks
 
 
 # --------------------------------------------------------------------------- /records
-
-
-def _require(env: str) -> str:
-    value = _env(env)
-    if value is None:
-        _log(logging.ERROR, "required setting is missing", setting=env)
-        raise HttpError(503, "not_configured", "the service is not configured")
-    return value
 
 
 def _read_body(request: Request) -> bytes:
@@ -357,15 +417,37 @@ def _too_large() -> HttpError:
     return HttpError(413, "payload_too_large", f"the request body exceeds {MAX_BODY_BYTES} bytes")
 
 
+class _NotFinite(ValueError):
+    pass
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    # 1e999 is valid JSON but overflows to inf, which would come back out as `Infinity`.
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotFinite(text)
+    return number
+
+
+# Built once: json.loads and json.dumps with options build a new coder on every call.
+_REQUEST_JSON: Final = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_PAYLOAD_JSON: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_RESPONSE_JSON: Final = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def _parse_object(raw: bytes) -> dict[str, Any]:
     try:
-        value: object = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        value: object = _REQUEST_JSON.decode(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise HttpError(400, "invalid_json", "the body is not UTF-8") from None
+    except _NotFinite as error:
+        raise HttpError(
+            400, "invalid_json", f"the number {str(error)[:32]} is out of range (not finite)"
+        ) from None
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise HttpError(400, "invalid_json", "the body is not valid JSON") from None
     if not isinstance(value, dict):
@@ -373,38 +455,74 @@ def _parse_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def _validate_record(body: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def _invalid(name: str, problem: str) -> HttpError:
+    return HttpError(400, "invalid_field", f"field '{name}' {problem}", field=name)
+
+
+_UNSTORABLE: Final = "must not contain NUL characters or unpaired surrogates"
+
+
+def _storable(value: str) -> bool:
+    """PostgreSQL text and jsonb hold neither NUL nor lone surrogates (\\ud800 without a pair)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _storable_json(value: object) -> bool:
+    """Every key and string in `value` is storable; iterative, so deep nesting cannot recurse."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not _storable(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+def _validate_record(body: Mapping[str, Any]) -> tuple[str, str]:
+    """The record's type and its payload serialised for jsonb."""
     unexpected = sorted(set(body) - RECORD_FIELDS)
     if unexpected:
         raise HttpError(
             400, "invalid_field", f"unexpected field: {unexpected[0]}", field=unexpected[0]
         )
-    record_type = body.get("type")
     if "type" not in body:
-        raise HttpError(400, "invalid_field", "field 'type' is required", field="type")
+        raise _invalid("type", "is required")
+    record_type = body["type"]
     if not isinstance(record_type, str) or not record_type.strip():
-        raise HttpError(
-            400, "invalid_field", "field 'type' must be a non-empty string", field="type"
-        )
+        raise _invalid("type", "must be a non-empty string")
     if len(record_type) > MAX_TYPE_LENGTH:
-        raise HttpError(
-            400,
-            "invalid_field",
-            f"field 'type' must be at most {MAX_TYPE_LENGTH} characters",
-            field="type",
-        )
-    payload = body.get("payload")
+        raise _invalid("type", f"must be at most {MAX_TYPE_LENGTH} characters")
+    if not _storable(record_type):
+        raise _invalid("type", _UNSTORABLE)
     if "payload" not in body:
-        raise HttpError(400, "invalid_field", "field 'payload' is required", field="payload")
+        raise _invalid("payload", "is required")
+    payload = body["payload"]
     if not isinstance(payload, dict):
-        raise HttpError(
-            400, "invalid_field", "field 'payload' must be a JSON object", field="payload"
-        )
-    return record_type, payload
-
-
-def _record_key(record_id: str) -> str:
-    return f"{RECORD_PREFIX}{record_id}.json"
+        raise _invalid("payload", "must be a JSON object")
+    try:
+        text = _PAYLOAD_JSON.encode(payload)
+    except RecursionError:
+        raise _invalid("payload", "is nested too deeply") from None
+    # The serialised text shows a NUL as \u0000 and keeps a lone surrogate, which cannot be
+    # encoded: two C-speed checks, and the exact walk only when the first may have matched.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid("payload", _UNSTORABLE) from None
+    if "\\u0000" in text and not _storable_json(payload):
+        raise _invalid("payload", _UNSTORABLE)
+    return record_type, text
 
 
 def _location(request: Request, record_id: str) -> str:
@@ -416,73 +534,63 @@ def _location(request: Request, record_id: str) -> str:
     return f"{base}/{record_id}"
 
 
-def _upstream_error(operation: str, exc: Exception) -> HttpError:
-    code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
-    _log(
-        logging.ERROR,
-        "S3 request failed",
-        operation=operation,
-        aws_error_code=code,
-        aws_error=str(exc),
-        error_type=type(exc).__name__,
-    )
-    return HttpError(502, "upstream_error", "the storage service failed; try again later")
+def _timestamp(value: datetime) -> str:
+    utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def create_record(request: Request, _params: Mapping[str, str]) -> Result:
-    bucket = _require(ENV_BUCKET)
-    kms_key = _require(ENV_KMS_KEY)  # never write a record without its CMK
+def create_record(request: Request, _params: Mapping[str, object]) -> Result:
+    database = _require_database()
     record_type, payload = _validate_record(_parse_object(_read_body(request)))
     record_id = str(uuid.uuid4())
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    record = {"id": record_id, "type": record_type, "payload": payload, "createdAt": now}
-    try:
-        s3_client().put_object(
-            Bucket=bucket,
-            Key=_record_key(record_id),
-            Body=json.dumps(record, separators=(",", ":")).encode("utf-8"),
-            ContentType="application/json",
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=kms_key,
-            BucketKeyEnabled=True,
-        )
-    except (ClientError, BotoCoreError) as exc:
-        raise _upstream_error("PutObject", exc) from exc
-    _log(logging.INFO, "record stored", record_id=record_id, record_type=record_type)
+
+    def insert(connection: Connection) -> None:
+        statement = database.prepared(connection, "insert_record", INSERT_RECORD)
+        statement.run(id=record_id, type=record_type, payload=payload)
+
+    _run(database, "insert_record", insert)
+    # One log line per request: the completion line carries the record it stored.
+    log_context.set({**(log_context.get() or {}), "record_id": record_id, "type": record_type})
     return Result(201, {"id": record_id}, {"Location": _location(request, record_id)})
 
 
-def get_record(_request: Request, params: Mapping[str, str]) -> Result:
-    record_id = params.get("id", "")
-    if not _UUID.match(record_id):
+def get_record(_request: Request, params: Mapping[str, object]) -> Result:
+    record_id = params.get("id")
+    if not isinstance(record_id, str) or not _UUID.fullmatch(record_id):
         raise HttpError(400, "invalid_id", "the record id must be a UUID", field="id")
     record_id = record_id.lower()
-    bucket = _require(ENV_BUCKET)
-    try:
-        response = s3_client().get_object(Bucket=bucket, Key=_record_key(record_id))
-        raw: bytes = response["Body"].read()
-    except ClientError as exc:
-        # Only these codes mean "no such record": NoSuchBucket is an HTTP 404 too, and a role
-        # without s3:ListBucket gets AccessDenied for a missing key; both are failures (502).
-        if exc.response.get("Error", {}).get("Code") in NOT_FOUND_CODES:
-            raise HttpError(404, "not_found", f"record {record_id} does not exist") from None
-        raise _upstream_error("GetObject", exc) from exc
-    except BotoCoreError as exc:
-        raise _upstream_error("GetObject", exc) from exc
-    record: dict[str, Any] = json.loads(raw)
-    return Result(200, record)
+    database = _require_database()
+
+    def select(connection: Connection) -> list[list[Any]]:
+        statement = database.prepared(connection, "select_record", SELECT_RECORD)
+        rows: list[list[Any]] = statement.run(id=record_id)
+        return rows
+
+    rows = _run(database, "select_record", select)
+    if not rows:
+        raise HttpError(404, "not_found", f"record {record_id} does not exist")
+    record_type, payload, created_at = rows[0]
+    return Result(
+        200,
+        {
+            "id": record_id,
+            "type": record_type,
+            "payload": payload,
+            "createdAt": _timestamp(created_at),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- routing
 
 ROUTES: Final = (
-    Route("/health", re.compile(r"^/health$"), {"GET": health}),
-    Route("/records", re.compile(r"^/records$"), {"POST": create_record}),
-    Route("/records/{id}", re.compile(r"^/records/(?P<id>[^/]+)$"), {"GET": get_record}),
+    Route("/health", re.compile(r"/health"), {"GET": health}),
+    Route("/records", re.compile(r"/records"), {"POST": create_record}),
+    Route("/records/{id}", re.compile(r"/records/(?P<id>[^/]+)"), {"GET": get_record}),
 )
 
 
-def _match(request: Request) -> tuple[Route, dict[str, str]] | None:
+def _match(request: Request) -> tuple[Route, dict[str, object]] | None:
     # An explicit resource names the route; a proxy resource ({proxy+}) or none falls back to
     # matching the path.
     for route in ROUTES:
@@ -490,9 +598,9 @@ def _match(request: Request) -> tuple[Route, dict[str, str]] | None:
             return route, dict(request.path_parameters)
     path = request.path.rstrip("/") or "/"
     for route in ROUTES:
-        found = route.pattern.match(path)
+        found = route.pattern.fullmatch(path)
         if found:
-            return route, found.groupdict()
+            return route, dict(found.groupdict())
     return None
 
 
@@ -501,7 +609,7 @@ def _dispatch(request: Request) -> Result:
     if matched is None:
         raise HttpError(404, "not_found", "no such route")
     route, params = matched
-    _log_context.set({**(_log_context.get() or {}), "route": route.template})
+    log_context.set({**(log_context.get() or {}), "route": route.template})
     action = route.actions.get(request.method)
     if action is None:
         allow = ", ".join(sorted(route.actions))
@@ -514,18 +622,32 @@ def _dispatch(request: Request) -> Result:
     return action(request, params)
 
 
+def _invocation_deadline(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    try:
+        milliseconds = float(remaining())
+    except (TypeError, ValueError):
+        return None
+    return time.monotonic() + milliseconds / 1000 - DEADLINE_MARGIN_SECONDS
+
+
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """Lambda entry point (`handler.handler`)."""
+    """Lambda entry point (`tap.functions.api.handler.handler`)."""
     started = time.perf_counter()
-    _configure_log_level()
-    aws_request_id = getattr(context, "aws_request_id", None)
+    if not _state.loaded:
+        with contextlib.suppress(db.SettingsError):  # reported where the database is needed
+            current_database()
+    aws_request_id = safe_request_id(getattr(context, "aws_request_id", None))
     api_request_id = None
-    if isinstance(event, Mapping) and isinstance(event.get("requestContext"), Mapping):
-        api_request_id = _str_or_none(event["requestContext"].get("requestId"))
+    if isinstance(event, dict) and isinstance(event.get("requestContext"), dict):
+        api_request_id = safe_request_id(event["requestContext"].get("requestId"))
     request_id = api_request_id or aws_request_id
-    token = _log_context.set(
+    token = log_context.set(
         {"request_id": api_request_id, "aws_request_id": aws_request_id, "route": None}
     )
+    deadline_token = _deadline.set(_invocation_deadline(context))
     method = path = None
     try:
         try:
@@ -536,12 +658,12 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         except HttpError as error:
             response = _error_response(error, request_id)
         except Exception:
-            _log(logging.ERROR, "unhandled error", exc_info=True)
+            log(logging.ERROR, "unhandled error", exc_info=True)
             response = _error_response(
                 HttpError(500, "internal_error", "an internal error occurred"), request_id
             )
         status = response["statusCode"]
-        _log(
+        log(
             logging.ERROR if status >= 500 else logging.INFO,
             "request completed",
             method=method,
@@ -551,4 +673,5 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         )
         return response
     finally:
-        _log_context.reset(token)
+        _deadline.reset(deadline_token)
+        log_context.reset(token)
