@@ -6,6 +6,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import plan_diff
 import pytest
@@ -120,3 +121,32 @@ def test_bad_labels_are_bad_input(tmp_path: Path, fake_diff: str) -> None:
         ["--base", str(base), "--head", str(head), "--stacks", "dev", "--labels-json", "{}",
          "--comment", str(tmp_path / "c.md"), "--diff-command", fake_diff]
     ) == 2  # fmt: skip
+
+
+def test_the_real_tap_diff_on_real_manifests(tmp_path: Path, plans: dict[str, Any]) -> None:
+    """The check with tap's own `tap diff` on the shipped dev plan: unchanged, then with the
+    data bucket's URN changed (no alias), which must fail the check and name the bucket."""
+    base, head = tmp_path / "base", tmp_path / "head"
+    base.mkdir()
+    head.mkdir()
+    manifest = plans["dev"].manifest
+    (base / "dev.json").write_text(json.dumps(manifest))
+    (head / "dev.json").write_text(json.dumps(manifest))
+    tap_diff = shlex.join(
+        [str(Path(sys.executable).with_name("tap")), "diff", "--format", "markdown"]
+    )
+    code, comment = run(tmp_path, tap_diff, base, head, "dev")
+    assert code == 0, comment
+
+    renamed = json.loads(json.dumps(manifest))
+    bucket = next(
+        r
+        for r in renamed["resources"]
+        if r["type"] == "aws:s3/bucket:Bucket" and r["name"] == "tap-dev-use1-data"
+    )
+    bucket["urn"] = bucket["urn"].replace("::tap-dev-use1-data", "::tap-dev-use1-records")
+    bucket["aliases"] = []
+    (head / "dev.json").write_text(json.dumps(renamed))
+    code, comment = run(tmp_path, tap_diff, base, head, "dev")
+    assert code == 3, comment
+    assert "tap-dev-use1-data" in comment
