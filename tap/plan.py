@@ -292,6 +292,48 @@ def _computed_outputs(
     if typ == "aws:rds/globalCluster:GlobalCluster":
         identifier = str(inputs.get("globalClusterIdentifier") or name)
         return {"id": identifier, "arn": f"arn:aws:rds::{account}:global-cluster:{identifier}"}
+    if typ == "aws:acm/certificate:Certificate":
+        names = [
+            str(inputs.get("domainName")),
+            *map(str, inputs.get("subjectAlternativeNames", [])),
+        ]
+        certificate_id = (
+            f"{_short_hash(name, length=8)}-0000-4000-8000-{_short_hash(name, length=12)}"
+        )
+        return {
+            "arn": f"arn:aws:acm:{region}:{account}:certificate/{certificate_id}",
+            "status": "PENDING_VALIDATION",
+            "domainValidationOptions": [_acm_validation_option(domain) for domain in names],
+        }
+    if typ == "aws:apigateway/domainName:DomainName":
+        domain = str(inputs.get("domainName"))
+        return {
+            "id": domain,
+            "arn": f"arn:aws:apigateway:{region}::/domainnames/{domain}",
+            "regionalDomainName": (
+                f"d-{_short_hash(region, domain, length=10)}.execute-api.{region}.amazonaws.com"
+            ),
+            "regionalZoneId": _API_GATEWAY_ZONE_IDS[region],
+        }
+    if typ == "aws:route53/healthCheck:HealthCheck":
+        check_id = (
+            f"{_short_hash(name, length=8)}-{_short_hash('hc', name, length=4)}-4000-8000-"
+            f"{_short_hash('id', name, length=12)}"
+        )
+        return {"id": check_id, "arn": f"arn:aws:route53:::healthcheck/{check_id}"}
+    if typ == "aws:route53/record:Record":
+        fqdn = str(inputs.get("name", name)).rstrip(".").lower()
+        record_id = "_".join(
+            str(part)
+            for part in (
+                inputs.get("zoneId"),
+                fqdn,
+                inputs.get("type"),
+                inputs.get("setIdentifier"),
+            )
+            if part
+        )
+        return {"id": record_id, "fqdn": fqdn}
     if typ in _NAMED_BY_ID:
         return {
             "id": physical,
@@ -299,6 +341,28 @@ def _computed_outputs(
             "arn": f"arn:aws:rds:{region}:{account}:{_NAMED_BY_ID[typ]}:{physical}",
         }
     return {"arn": f"arn:aws:{service}:{region}:{account}:{resource_id}"}
+
+
+# The hosted zones of API Gateway's regional endpoints, which alias records name (AWS General
+# Reference, "Amazon API Gateway endpoints and quotas").
+_API_GATEWAY_ZONE_IDS = {
+    "us-east-1": "Z1UJRXOUMOOFQ8",
+    "us-west-2": "Z2OJLYMUO9EFXC",
+    "eu-central-1": "Z1U9ULNL0V5AJ3",
+}
+
+
+def _acm_validation_option(domain: str) -> dict[str, str]:
+    """ACM's validation CNAME for `domain`: like ACM, the same in every region of the account."""
+    return {
+        "domainName": domain,
+        "resourceRecordName": f"_{_short_hash(MOCK_ACCOUNT_ID, domain, length=32)}.{domain}.",
+        "resourceRecordType": "CNAME",
+        "resourceRecordValue": (
+            f"_{_short_hash('acm', domain, length=32)}.{_short_hash('v', domain, length=10)}"
+            ".acm-validations.aws."
+        ),
+    }
 
 
 def _rds_domain(identifier: str, region: str) -> str:
