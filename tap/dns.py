@@ -272,6 +272,28 @@ def check_regions(routing: Routing, regions: Sequence[str]) -> None:
         )
 
 
+# The config keys a deploy-time error names (tap.config's `dns` section defines them).
+ZONE_ID_KEY = "tap:dns.zoneId"
+DOMAIN_NAME_KEY = "tap:dns.domainName"
+
+
+def check_hosted_zone(*, domain_name: str, zone_id: str, zone_name: str, private: bool) -> str:
+    """The zone `zone_id` turned out to be (GetHostedZone) must be public and hold the name.
+
+    Only the account knows a zone's name, so this runs at `pulumi preview`, before anything
+    is created; returns the zone id for the records to use.
+    """
+    try:
+        check_public_zone(zone_name, private=private)
+    except ValueError as exc:
+        raise ValueError(f"{ZONE_ID_KEY} {zone_id}: {exc}") from None
+    try:
+        check_domain_in_zone(domain_name, zone_name)
+    except ValueError as exc:
+        raise ValueError(f"{DOMAIN_NAME_KEY} {exc} ({ZONE_ID_KEY} {zone_id})") from None
+    return zone_id
+
+
 # --- names ---------------------------------------------------------------------------------------
 
 # The failover SECONDARY points at a latency-routed set of the other regions under this label.

@@ -77,6 +77,24 @@ def _short_hash(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+@dataclass(frozen=True)
+class MockHostedZone:
+    """A Route 53 hosted zone as the offline plan's getZone answers it."""
+
+    name: str
+    private: bool = False
+
+
+def offline_hosted_zone(domain_name: str) -> MockHostedZone:
+    """The zone `tap plan` assumes holds `domain_name`: its parent domain, public.
+
+    The plan cannot look the zone up (no account), so like the mock account id this is an
+    assumption; `pulumi preview` checks the real zone (tap.components.entrypoint).
+    """
+    labels = domain_name.split(".")
+    return MockHostedZone(".".join(labels[1:]) if len(labels) > 2 else domain_name)
+
+
 class PlanMocks(Mocks):
     """Deterministic fake cloud: ids and ARNs derive from names, so manifests are reproducible."""
 
@@ -84,6 +102,8 @@ class PlanMocks(Mocks):
         self.default_region = default_region
         self.provider_regions: dict[str, str] = {}
         self.stack_reference_outputs: dict[str, Any] = {}
+        # Hosted zone id -> the zone getZone answers with (tap:dns looks its zone up).
+        self.hosted_zones: dict[str, MockHostedZone] = {}
         self._lock = threading.Lock()
 
     def region_of_provider(self, provider_ref: str | None) -> str | None:
@@ -111,6 +131,8 @@ class PlanMocks(Mocks):
                 "reverseDnsPrefix": "com.amazonaws",
                 "id": "aws",
             }
+        if token == "aws:route53/getZone:getZone":
+            return self._hosted_zone(str(args.args.get("zoneId")))
         if region is None:
             raise PlanError(f"invoke {token} has no provider region; pass an explicit provider")
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
@@ -131,6 +153,29 @@ class PlanMocks(Mocks):
             return rds_engine_version(args.args, region)
         # An unmocked invoke would silently return None under the mock engine.
         raise PlanError(f"the offline plan has no mock for invoke {token}; add one in tap/plan.py")
+
+    def _hosted_zone(self, zone_id: str) -> dict[str, Any]:
+        zone = self.hosted_zones.get(zone_id)
+        if zone is None:
+            raise PlanError(
+                f"the offline plan knows no hosted zone {zone_id}; register it in "
+                "PlanMocks.hosted_zones"
+            )
+        return {
+            "id": zone_id,
+            "zoneId": zone_id,
+            "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+            # GetHostedZone's form: the root's trailing dot.
+            "name": zone.name.rstrip(".") + ".",
+            "privateZone": zone.private,
+            "nameServers": [
+                f"ns-{_short_hash(zone_id, str(i), length=4)}.awsdns-{i:02d}.net" for i in range(4)
+            ],
+            "primaryNameServer": f"ns-{_short_hash(zone_id, '0', length=4)}.awsdns-00.net",
+            "callerReference": f"tap-plan-{zone_id}",
+            "comment": "",
+            "tags": {},
+        }
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs: dict[str, Any] = dict(args.inputs)

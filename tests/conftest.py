@@ -80,9 +80,12 @@ def planned(request: pytest.FixtureRequest, plans: dict[str, Planned]) -> Planne
     return plans[request.param]
 
 
-def plan_program(program: Callable[[], None], stack: str = "test") -> dict[str, Any]:
+def plan_program(
+    program: Callable[[], None], stack: str = "test", mocks: PlanMocks | None = None
+) -> dict[str, Any]:
     """Run a small program (one component, say) under the plan's mocks; return its manifest."""
-    recording, outputs = run_under_mocks(program, stack=stack, mocks=PlanMocks("us-east-1"))
+    mocks = mocks or PlanMocks("us-east-1")
+    recording, outputs = run_under_mocks(program, stack=stack, mocks=mocks)
     assert not recording.duplicate_urns, recording.duplicate_urns
     return build_manifest(stack, recording.registrations, outputs)
 

@@ -14,6 +14,7 @@ from tap.dns import (
     HealthCheckSettings,
     check_domain_in_zone,
     check_endpoint_type,
+    check_hosted_zone,
     check_public_zone,
     check_regions,
     failover_secondary_name,
@@ -169,6 +170,27 @@ def test_a_private_zone_is_refused() -> None:
     check_public_zone("example.com.", private=False)
     with pytest.raises(ValueError, match=r"'example\.com' is private; .* public zone"):
         check_public_zone("example.com.", private=True)
+
+
+def test_the_looked_up_zone_must_be_public_and_hold_the_name_naming_the_key() -> None:
+    zone = "Z0123456789ABCDEFGHIJ"
+    assert (
+        check_hosted_zone(
+            domain_name="api.example.com", zone_id=zone, zone_name="example.com.", private=False
+        )
+        == zone
+    )
+    with pytest.raises(ValueError) as caught:
+        check_hosted_zone(
+            domain_name="api.example.org", zone_id=zone, zone_name="example.com.", private=False
+        )
+    assert str(caught.value).startswith("tap:dns.domainName 'api.example.org' is not inside")
+    assert str(caught.value).endswith(f"(tap:dns.zoneId {zone})")
+    with pytest.raises(ValueError) as caught:
+        check_hosted_zone(
+            domain_name="api.example.com", zone_id=zone, zone_name="example.com.", private=True
+        )
+    assert str(caught.value).startswith(f"tap:dns.zoneId {zone}: the hosted zone 'example.com'")
 
 
 def test_only_regional_apis_can_sit_behind_the_entry_point() -> None:

@@ -41,6 +41,7 @@ from tap.dns import (
     HealthCheckSettings,
     RoutedRecord,
     Routing,
+    check_hosted_zone,
     check_regions,
     health_check_target,
     regional_domain_name,
@@ -144,6 +145,29 @@ def validate_entry_point_args(args: EntryPointArgs) -> None:
             )
 
 
+def checked_zone(args: EntryPointArgs) -> str:
+    """The zone id, once Route 53 shows the zone is public and holds the name.
+
+    Only the account knows the zone's name, so the lookup (GetHostedZone) runs with the
+    program, at `pulumi preview` as at `pulumi up`. It is a blocking invoke on purpose: the
+    answer decides whether anything is registered at all, and an error raised from an Output
+    would fail every record that uses the zone, each with its own report.
+    """
+    zone = aws.route53.get_zone(
+        zone_id=args.zone_id, opts=pulumi.InvokeOptions(provider=args.dns_provider)
+    )
+    try:
+        return check_hosted_zone(
+            domain_name=args.domain_name,
+            zone_id=args.zone_id,
+            zone_name=zone.name,
+            private=bool(zone.private_zone),
+        )
+    except ValueError as exc:
+        # A user error: the engine shows a RunError as its message, without a traceback.
+        raise pulumi.RunError(str(exc)) from None
+
+
 def ordered_targets(args: EntryPointArgs) -> list[RegionalTarget]:
     """The primary region first (its certificate supplies the shared validation record)."""
     return sorted(args.targets, key=lambda t: t.region != args.primary_region)
@@ -155,7 +179,7 @@ def ordered_targets(args: EntryPointArgs) -> list[RegionalTarget]:
 @dataclass(frozen=True)
 class RegionalCertificateArgs:
     target: RegionalTarget
-    zone_id: str
+    zone_id: str  # the checked zone (checked_zone)
     domain_name: str
     dns_provider: aws.Provider
 
@@ -238,7 +262,7 @@ class RegionalCertificate(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class RegionalEndpointArgs:
     target: RegionalTarget
-    zone_id: str
+    zone_id: str  # the checked zone (checked_zone)
     domain_name: str
     certificate_arn: pulumi.Input[str]
     # Both validation records (the shared name's and the region's own): validation waits on them.
@@ -512,6 +536,7 @@ class HealthCheckAlarms(pulumi.ComponentResource):
 
 
 class GlobalEntryPoint(pulumi.ComponentResource):
+    zone_id: str
     certificates: dict[str, RegionalCertificate]
     shared_validation_record: aws.route53.Record
     endpoints: dict[str, RegionalEndpoint]
@@ -525,6 +550,8 @@ class GlobalEntryPoint(pulumi.ComponentResource):
         self, name: str, args: EntryPointArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         validate_entry_point_args(args)
+        # Before anything is registered: a wrong zone stops `pulumi preview` with one message.
+        self.zone_id = checked_zone(args)
         super().__init__("tap:entrypoint:GlobalEntryPoint", name, None, opts)
         self._args = args
         labels = args.labels
@@ -536,7 +563,7 @@ class GlobalEntryPoint(pulumi.ComponentResource):
                 target.labels.name("entrypoint-certificate"),
                 RegionalCertificateArgs(
                     target=target,
-                    zone_id=args.zone_id,
+                    zone_id=self.zone_id,
                     domain_name=args.domain_name,
                     dns_provider=args.dns_provider,
                 ),
@@ -548,7 +575,7 @@ class GlobalEntryPoint(pulumi.ComponentResource):
         self.shared_validation_record = validation_record(
             labels.name("certificate", "dns-record"),
             self.certificates[targets[0].region].shared_option,
-            zone_id=args.zone_id,
+            zone_id=self.zone_id,
             opts=route53,
         )
         self.endpoints = {
@@ -556,7 +583,7 @@ class GlobalEntryPoint(pulumi.ComponentResource):
                 target.labels.name("entrypoint"),
                 RegionalEndpointArgs(
                     target=target,
-                    zone_id=args.zone_id,
+                    zone_id=self.zone_id,
                     domain_name=args.domain_name,
                     certificate_arn=self.certificates[target.region].certificate_arn,
                     validation_record_fqdns=[
@@ -597,7 +624,7 @@ class GlobalEntryPoint(pulumi.ComponentResource):
         self.outputs = {
             "url": self.url,
             "domainName": args.domain_name,
-            "zoneId": args.zone_id,
+            "zoneId": self.zone_id,
             "routing": args.routing,
             "primaryRegion": args.primary_region,
             "alarmTopicArn": self.alarms.topic_arn,
@@ -636,12 +663,12 @@ class GlobalEntryPoint(pulumi.ComponentResource):
             alias_name: pulumi.Input[str] = domain.regional_domain_name
             alias_zone: pulumi.Input[str] = domain.regional_zone_id
         elif spec.target_name is not None:
-            alias_name, alias_zone = spec.target_name, args.zone_id
+            alias_name, alias_zone = spec.target_name, self.zone_id
         else:
             raise ValueError(f"record {spec.key} names neither a region nor a record to alias")
         return aws.route53.Record(
             args.labels.name("record", spec.key),
-            zone_id=args.zone_id,
+            zone_id=self.zone_id,
             name=spec.name,
             type=RECORD_TYPE,
             set_identifier=spec.set_identifier,

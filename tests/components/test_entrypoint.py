@@ -19,7 +19,7 @@ from tap.components.entrypoint import (
     RegionalTarget,
 )
 from tap.dns import FAILOVER_SECONDARY_LABEL, HEALTH_CHECK
-from tap.plan import MOCK_ACCOUNT_ID
+from tap.plan import MOCK_ACCOUNT_ID, MockHostedZone, PlanError, PlanMocks, run_under_mocks
 from tests.conftest import is_taggable, labels_for, plan_program, refused_before_registering
 
 REGIONS = ("us-east-1", "us-west-2", "eu-central-1")
@@ -78,6 +78,12 @@ def entry_point_args(
     return EntryPointArgs(**values)
 
 
+def mocks_with_zone() -> PlanMocks:
+    mocks = PlanMocks("us-east-1")
+    mocks.hosted_zones[ZONE_ID] = MockHostedZone("example.com")
+    return mocks
+
+
 def providers_for(regions: tuple[str, ...]) -> dict[str, aws.Provider]:
     return {region: aws.Provider(f"tap-test-{region}-aws", region=region) for region in regions}
 
@@ -108,7 +114,7 @@ def build(
         )
         pulumi.export("entryPoint", entry_point.outputs)
 
-    return plan_program(program)
+    return plan_program(program, mocks=mocks_with_zone())
 
 
 def of_type(manifest: Manifest, type_token: str) -> list[dict[str, Any]]:
@@ -396,6 +402,57 @@ def test_every_taggable_resource_is_tagged_with_its_name(routing: str) -> None:
             tags = resource["inputs"].get("tags", {})
             assert tags.get("Name") == resource["name"], resource["name"]
             assert tags.get("ManagedBy") == "pulumi"
+
+
+# --- the hosted zone ----------------------------------------------------------------------------
+
+
+class _RecordingZoneMocks(PlanMocks):
+    def __init__(self, zone: MockHostedZone) -> None:
+        super().__init__("us-east-1")
+        self.hosted_zones[ZONE_ID] = zone
+        self.registered: list[str] = []
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        self.registered.append(args.typ)
+        return super().new_resource(args)
+
+
+@pytest.mark.parametrize(
+    ("zone", "message"),
+    [
+        (
+            MockHostedZone("example.org"),
+            f"tap:dns.domainName '{DOMAIN}' is not inside the hosted zone 'example.org'",
+        ),
+        (
+            MockHostedZone("example.com", private=True),
+            f"tap:dns.zoneId {ZONE_ID}: the hosted zone 'example.com' is private",
+        ),
+    ],
+)
+def test_a_zone_that_cannot_hold_the_name_stops_the_program_before_anything_is_registered(
+    zone: MockHostedZone, message: str
+) -> None:
+    mocks = _RecordingZoneMocks(zone)
+
+    def program() -> None:
+        GlobalEntryPoint(
+            "tap-test-gbl-entrypoint", entry_point_args(REGIONS, providers_for(REGIONS))
+        )
+
+    with pytest.raises(PlanError) as caught:
+        run_under_mocks(program, stack="test", mocks=mocks)
+    assert message in str(caught.value)
+    assert [t for t in mocks.registered if not t.startswith("pulumi:providers")] == []
+
+
+def test_every_record_is_written_into_the_looked_up_zone() -> None:
+    manifest = build()
+    records = of_type(manifest, RECORD)
+    assert records
+    assert {r["inputs"]["zoneId"] for r in records} == {ZONE_ID}
+    assert outputs(manifest)["zoneId"] == ZONE_ID
 
 
 # --- refusals -----------------------------------------------------------------------------------
