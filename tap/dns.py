@@ -17,28 +17,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from tap.limits import (
+    ACM_COMMON_NAME_MAX_LENGTH,
+    DNS_LABEL_MAX_LENGTH,
+    DNS_NAME_MAX_LENGTH,
+    ROUTE53_HEALTH_CHECK_INTERVALS,
+    ROUTE53_HEALTH_CHECK_MAX_FAILURE_THRESHOLD,
+    ROUTE53_HEALTH_CHECK_MIN_FAILURE_THRESHOLD,
+    ROUTE53_ZONE_ID_MAX_LENGTH,
+)
 from tap.naming import region_code
 
 Routing = Literal["latency", "failover"]
 ROUTING_MODES: tuple[Routing, ...] = get_args(Routing)
 DEFAULT_ROUTING: Routing = "latency"
 
-# --- AWS and RFC limits ----------------------------------------------------------------------
+# --- formats --------------------------------------------------------------------------------------
 
-# RFC 1035 2.3.4: "labels 63 octets or less, names 255 octets or less" on the wire. The wire
-# form spends one length octet per label and a final zero, so a name written with dots (and no
-# trailing dot) has at most 253 characters; Route 53 ("DNS domain name format") and ACM's
-# Subject Alternative Names ("up to 253 octets") use the same bounds.
-DNS_LABEL_MAX_LENGTH = 63
-DNS_NAME_MAX_LENGTH = 253
-# ACM RequestCertificate, DomainName: "In compliance with RFC 5280, the length of the domain
-# name (technically, the Common Name) that you provide cannot exceed 64 octets (characters),
-# including periods." The entry point's name is its certificate's first domain name.
-ACM_COMMON_NAME_MAX_LENGTH = 64
-# Route 53 API, HostedZone.Id: "Length Constraints: Maximum length of 32." The API documents only
-# the length; every id Route 53 issues (AWS's own service zones included, such as API Gateway's
-# Z1UJRXOUMOOFQ8) is an upper-case Z followed by upper-case letters and digits.
-ROUTE53_ZONE_ID_MAX_LENGTH = 32
 # What GetHostedZone returns in `Id`, and what people copy from it.
 ROUTE53_ZONE_ID_PREFIX = "/hostedzone/"
 
@@ -53,11 +48,6 @@ _A_LABEL_PREFIX = "xn--"
 
 # --- the health check --------------------------------------------------------------------------
 
-# Route 53 CreateHealthCheck: RequestInterval is 10 or 30 s, FailureThreshold 1-10, and an
-# explicit Regions list needs at least 3 of its 8 checker regions.
-HEALTH_CHECK_INTERVALS = (10, 30)
-HEALTH_CHECK_MIN_FAILURE_THRESHOLD = 1
-HEALTH_CHECK_MAX_FAILURE_THRESHOLD = 10
 HTTPS_PORT = 443
 HEALTH_PATH = "/health"
 
@@ -96,17 +86,18 @@ HEALTH_CHECK = HealthCheckSettings()
 
 
 def validate_health_check_settings(settings: HealthCheckSettings) -> HealthCheckSettings:
-    if settings.request_interval not in HEALTH_CHECK_INTERVALS:
+    if settings.request_interval not in ROUTE53_HEALTH_CHECK_INTERVALS:
         raise ValueError(
-            f"health check request_interval must be one of {HEALTH_CHECK_INTERVALS} s "
+            f"health check request_interval must be one of {ROUTE53_HEALTH_CHECK_INTERVALS} s "
             f"(Route 53 offers no other), got {settings.request_interval}"
         )
     threshold = settings.failure_threshold
-    if not HEALTH_CHECK_MIN_FAILURE_THRESHOLD <= threshold <= HEALTH_CHECK_MAX_FAILURE_THRESHOLD:
-        raise ValueError(
-            f"health check failure_threshold must be {HEALTH_CHECK_MIN_FAILURE_THRESHOLD}-"
-            f"{HEALTH_CHECK_MAX_FAILURE_THRESHOLD}, got {threshold}"
-        )
+    low, high = (
+        ROUTE53_HEALTH_CHECK_MIN_FAILURE_THRESHOLD,
+        ROUTE53_HEALTH_CHECK_MAX_FAILURE_THRESHOLD,
+    )
+    if not low <= threshold <= high:
+        raise ValueError(f"health check failure_threshold must be {low}-{high}, got {threshold}")
     if settings.protocol != "HTTPS" or settings.port != HTTPS_PORT or not settings.enable_sni:
         raise ValueError(
             "the entry point checks /health over HTTPS on 443 with SNI, as clients call"
@@ -267,7 +258,7 @@ def check_regions(routing: Routing, regions: Sequence[str]) -> None:
         region_code(region)  # a known region: it names records and resources
     if routing == "failover" and len(regions) < 2:
         raise ValueError(
-            f"routing failover needs at least two regions (the primary, then the others); this "
+            f"failover needs at least two regions (the primary, then the others); this "
             f"stack has {', '.join(regions)}; use latency, or add a region"
         )
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tap.dns import (
-    ACM_COMMON_NAME_MAX_LENGTH,
-    DNS_NAME_MAX_LENGTH,
     FAILOVER_SECONDARY_LABEL,
     HEALTH_CHECK,
     ROUTING_MODES,
@@ -27,6 +25,7 @@ from tap.dns import (
     validate_routing,
     validate_zone_id,
 )
+from tap.limits import ACM_COMMON_NAME_MAX_LENGTH, DNS_NAME_MAX_LENGTH
 
 REGIONS = ("us-east-1", "us-west-2", "eu-central-1")
 
