@@ -442,6 +442,9 @@ def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
         mocks.stack_reference_outputs[parsed.config.networking_stack_ref] = {
             "regions": _fake_shared_network_outputs(parsed)
         }
+    if parsed.config.dns is not None:
+        dns = parsed.config.dns
+        mocks.hosted_zones[dns.zone_id] = offline_hosted_zone(dns.domain_name)
     recording, outputs = run_under_mocks(
         run_program_module,
         stack=stack,

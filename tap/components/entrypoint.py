@@ -89,6 +89,8 @@ class ExistingAlarmTopic:
     """us-east-1's alarm topic (tap:monitoring's), when us-east-1 is one of the stack's regions."""
 
     topic_arn: pulumi.Input[str]
+    # What must exist before an alarm first publishes: the topic policy that lets CloudWatch.
+    ready: Sequence[pulumi.Resource] = ()
 
 
 @dataclass(frozen=True)
@@ -440,6 +442,7 @@ class HealthCheckAlarms(pulumi.ComponentResource):
             depends_on = [self.topic_policy]
         else:
             self.topic_arn = pulumi.Output.from_input(args.topic.topic_arn)
+            depends_on = list(args.topic.ready)
         self.alarms = {
             subject: self._alarm(subject, check_id, depends_on)
             for subject, check_id in args.health_check_ids.items()
