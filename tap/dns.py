@@ -285,6 +285,14 @@ def check_hosted_zone(*, domain_name: str, zone_id: str, zone_name: str, private
     return zone_id
 
 
+# --- what the entry point's resources state ------------------------------------------------------
+
+# API Gateway's custom domains: TLS 1.2 at least (TLS_1_0 also accepts 1.0 and 1.1).
+TLS_SECURITY_POLICY = "TLS_1_2"
+# The routed records and the regions' own names: IPv4 aliases of the regional custom domains.
+RECORD_TYPE = "A"
+
+
 # --- names ---------------------------------------------------------------------------------------
 
 # The failover SECONDARY points at a latency-routed set of the other regions under this label.

@@ -37,7 +37,9 @@ from tap.components.kms import RegionalKey, RegionalKeyArgs
 from tap.components.monitoring import alarm_topic_policy
 from tap.dns import (
     HEALTH_CHECK,
+    RECORD_TYPE,
     SECONDARIES,
+    TLS_SECURITY_POLICY,
     HealthCheckSettings,
     RoutedRecord,
     Routing,
@@ -61,10 +63,7 @@ HEALTH_METRICS_NAMESPACE = "AWS/Route53"
 HEALTH_STATUS_METRIC = "HealthCheckStatus"
 # Route 53 publishes HealthCheckStatus once a minute: 1 healthy, 0 unhealthy.
 HEALTH_ALARM_PERIOD_SECONDS = 60
-# API Gateway's custom domains: TLS 1.2 at least (TLS_1_0 also allows 1.0 and 1.1).
-TLS_SECURITY_POLICY = "TLS_1_2"
 CUSTOM_DOMAIN_ENDPOINT_TYPE = "REGIONAL"
-RECORD_TYPE = "A"
 VALIDATION_RECORD_TTL = 300
 
 

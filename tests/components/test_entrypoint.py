@@ -11,14 +11,13 @@ import pytest
 
 from tap.components.entrypoint import (
     HEALTH_METRICS_REGION,
-    TLS_SECURITY_POLICY,
     DedicatedAlarmTopic,
     EntryPointArgs,
     ExistingAlarmTopic,
     GlobalEntryPoint,
     RegionalTarget,
 )
-from tap.dns import FAILOVER_SECONDARY_LABEL, HEALTH_CHECK
+from tap.dns import FAILOVER_SECONDARY_LABEL, HEALTH_CHECK, TLS_SECURITY_POLICY
 from tap.plan import MOCK_ACCOUNT_ID, MockHostedZone, PlanError, PlanMocks, run_under_mocks
 from tests.conftest import is_taggable, labels_for, plan_program, refused_before_registering
 
