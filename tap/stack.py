@@ -563,6 +563,9 @@ class TapStack(pulumi.ComponentResource):
                         invoke_url=tier.api.invoke_url,
                     )
                     for region, tier in self.api_tiers.items()
+                    # A region without a database answers /health 503 for good: routing to it
+                    # would only keep its health check and alarm red.
+                    if region in config.database_regions
                 ],
                 dns_provider=self.providers[config.primary_region],
                 alarm_labels=_labels(config, alarm_namer),

@@ -246,14 +246,23 @@ def test_the_plan_answers_getzone_for_known_zones_only() -> None:
         run_under_mocks(unknown, stack="test", mocks=mocks)
 
 
-def test_a_dns_stack_plans_against_the_names_parent_zone(tmp_path: Path) -> None:
+def test_a_dns_stack_plans_against_the_names_parent_zone_and_its_data_regions(
+    tmp_path: Path,
+) -> None:
     config = (
         "config:\n  tap:environment: dev\n  tap:dns:\n    zoneId: Z0TEST\n"
         "    domainName: api.dev.example.com\n"
     )
     manifest = run_plan("dev", write_project(tmp_path, "dev", config)).manifest
-    assert manifest["outputs"]["entryPoint"]["url"] == "https://api.dev.example.com"
+    entry = manifest["outputs"]["entryPoint"]
+    assert entry["url"] == "https://api.dev.example.com"
     assert manifest["policy"] == []
+    # dev's regional database lives in the primary region: the only one whose API can serve.
+    assert set(entry["healthCheckIds"]) == set(entry["regions"]) == {"us-east-1"}
+    certificates = [
+        r for r in manifest["resources"] if r["type"] == "aws:acm/certificate:Certificate"
+    ]
+    assert [c["region"] for c in certificates] == ["us-east-1"]
 
 
 def test_duplicate_urns_are_refused() -> None:

@@ -29,7 +29,8 @@ class DnsConfig(Model):
     """
     routing: dns.Routing = dns.DEFAULT_ROUTING
     """`latency` (default when `tap:dns` is set: every healthy region serves its nearest clients)
-    or `failover` (the primary region, then the nearest healthy other; two regions or more).
+    or `failover` (the primary region, then the nearest healthy other; needs a global
+    database). Routes only to regions whose API has a database.
     """
 
     @field_validator("zone_id")
@@ -43,7 +44,10 @@ class DnsConfig(Model):
         return dns.validate_domain_name(value)
 
     def check_for_stack(self, *, endpoint_type: str, regions: Sequence[str]) -> None:
-        """The rules across sections: a public API, and enough regions to fail over to."""
+        """The rules across sections: a public API, and enough regions to fail over to.
+
+        `regions` are those the entry point routes to: the regions whose API has a database.
+        """
         try:
             dns.check_endpoint_type(endpoint_type)
         except ValueError:
@@ -57,4 +61,8 @@ class DnsConfig(Model):
         try:
             dns.check_regions(self.routing, regions)
         except ValueError as exc:
-            raise KeyedError(("dns", "routing"), str(exc)) from None
+            raise KeyedError(
+                ("dns", "routing"),
+                f"{exc} (the entry point routes only to regions whose API has a database: "
+                "every region with tap:database.global, else tap:primaryRegion alone)",
+            ) from None

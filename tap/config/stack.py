@@ -150,6 +150,14 @@ class StackConfig(Model):
         return self.environment == "prod"
 
     @property
+    def database_regions(self) -> tuple[str, ...]:
+        """The regions whose API has a database: every region of a global database, else the
+        primary alone (the other regions' APIs answer 503 there)."""
+        if self.database.global_database:
+            return self.regions
+        return (self.primary_region,)
+
+    @property
     def secondary_regions(self) -> tuple[str, ...]:
         return tuple(r for r in self.regions if r != self.primary_region)
 
@@ -258,7 +266,9 @@ class StackConfig(Model):
         )
         self.function.check_image_region(self.regions)
         if self.dns is not None:
-            self.dns.check_for_stack(endpoint_type=self.api.endpoint_type, regions=self.regions)
+            self.dns.check_for_stack(
+                endpoint_type=self.api.endpoint_type, regions=self.database_regions
+            )
         if self.api.endpoint_type == "PRIVATE" and self.networking_stack_ref:
             raise KeyedError(
                 ("api", "endpointType"),
