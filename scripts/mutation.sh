@@ -21,6 +21,7 @@ declare -A SOURCE=(
   [baseline]=tap/baseline.py
   [config]=tap/config
   [limits]=tap/limits.py
+  [dns]=tap/dns.py
 )
 declare -A TESTS=(
   [naming]="--noconftest tests/test_naming.py"
@@ -28,7 +29,8 @@ declare -A TESTS=(
   [aurora]="--noconftest tests/test_aurora.py tests/config/test_database.py"
   [baseline]="tests/config tests/components/test_security.py tests/policy/test_rules.py"
   [config]="--noconftest tests/config"
-  [limits]="--noconftest tests/config tests/test_aurora.py"
+  [limits]="--noconftest tests/config tests/test_aurora.py tests/test_dns.py"
+  [dns]="--noconftest tests/test_dns.py tests/config/test_dns.py"
 )
 
 # Mutants that cannot change behaviour: <file>:<line>:<operator> # why. A line that no longer

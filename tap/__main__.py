@@ -23,3 +23,5 @@ stack = TapStack(f"tap-{config.environment_suffix}-gbl-stack", config)
 pulumi.export("environment", config.environment)
 pulumi.export("primaryRegion", config.primary_region)
 pulumi.export("regions", stack.region_outputs)
+if stack.entry_point_outputs is not None:
+    pulumi.export("entryPoint", stack.entry_point_outputs)

@@ -90,3 +90,28 @@ ECR_TAG_MAX_LENGTH = 128
 # --- SNS email subscriptions ---------------------------------------------------------------------
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path, which SNS enforces on endpoints
+
+# --- DNS names (RFC 1035, Route 53 Developer Guide "DNS domain name format") --------------------
+
+# RFC 1035 2.3.4: "labels 63 octets or less, names 255 octets or less" on the wire. The wire
+# form spends one length octet per label and a final zero, so a name written with dots (and no
+# trailing dot) has at most 253 characters; Route 53 and ACM's Subject Alternative Names ("up
+# to 253 octets") use the same bounds.
+DNS_LABEL_MAX_LENGTH = 63
+DNS_NAME_MAX_LENGTH = 253
+# ACM RequestCertificate, DomainName: "In compliance with RFC 5280, the length of the domain
+# name (technically, the Common Name) that you provide cannot exceed 64 octets (characters),
+# including periods."
+ACM_COMMON_NAME_MAX_LENGTH = 64
+
+# --- Route 53 (Route 53 API Reference) -----------------------------------------------------------
+
+# HostedZone.Id: "Length Constraints: Maximum length of 32." The API documents only the length;
+# every id Route 53 issues (AWS's own service zones included, such as API Gateway's
+# Z1UJRXOUMOOFQ8) is an upper-case Z followed by upper-case letters and digits.
+ROUTE53_ZONE_ID_MAX_LENGTH = 32
+# CreateHealthCheck, HealthCheckConfig: "RequestInterval ... 10 or 30" seconds;
+# "FailureThreshold ... Valid Range: Minimum value of 1. Maximum value of 10."
+ROUTE53_HEALTH_CHECK_INTERVALS = (10, 30)
+ROUTE53_HEALTH_CHECK_MIN_FAILURE_THRESHOLD = 1
+ROUTE53_HEALTH_CHECK_MAX_FAILURE_THRESHOLD = 10

@@ -77,6 +77,24 @@ def _short_hash(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+@dataclass(frozen=True)
+class MockHostedZone:
+    """A Route 53 hosted zone as the offline plan's getZone answers it."""
+
+    name: str
+    private: bool = False
+
+
+def offline_hosted_zone(domain_name: str) -> MockHostedZone:
+    """The zone `tap plan` assumes holds `domain_name`: its parent domain, public.
+
+    The plan cannot look the zone up (no account), so like the mock account id this is an
+    assumption; `pulumi preview` checks the real zone (tap.components.entrypoint).
+    """
+    labels = domain_name.split(".")
+    return MockHostedZone(".".join(labels[1:]) if len(labels) > 2 else domain_name)
+
+
 class PlanMocks(Mocks):
     """Deterministic fake cloud: ids and ARNs derive from names, so manifests are reproducible."""
 
@@ -84,6 +102,8 @@ class PlanMocks(Mocks):
         self.default_region = default_region
         self.provider_regions: dict[str, str] = {}
         self.stack_reference_outputs: dict[str, Any] = {}
+        # Hosted zone id -> the zone getZone answers with (tap:dns looks its zone up).
+        self.hosted_zones: dict[str, MockHostedZone] = {}
         self._lock = threading.Lock()
 
     def region_of_provider(self, provider_ref: str | None) -> str | None:
@@ -111,6 +131,8 @@ class PlanMocks(Mocks):
                 "reverseDnsPrefix": "com.amazonaws",
                 "id": "aws",
             }
+        if token == "aws:route53/getZone:getZone":
+            return self._hosted_zone(str(args.args.get("zoneId")))
         if region is None:
             raise PlanError(f"invoke {token} has no provider region; pass an explicit provider")
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
@@ -131,6 +153,29 @@ class PlanMocks(Mocks):
             return rds_engine_version(args.args, region)
         # An unmocked invoke would silently return None under the mock engine.
         raise PlanError(f"the offline plan has no mock for invoke {token}; add one in tap/plan.py")
+
+    def _hosted_zone(self, zone_id: str) -> dict[str, Any]:
+        zone = self.hosted_zones.get(zone_id)
+        if zone is None:
+            raise PlanError(
+                f"the offline plan knows no hosted zone {zone_id}; register it in "
+                "PlanMocks.hosted_zones"
+            )
+        return {
+            "id": zone_id,
+            "zoneId": zone_id,
+            "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+            # GetHostedZone's form: the root's trailing dot.
+            "name": zone.name.rstrip(".") + ".",
+            "privateZone": zone.private,
+            "nameServers": [
+                f"ns-{_short_hash(zone_id, str(i), length=4)}.awsdns-{i:02d}.net" for i in range(4)
+            ],
+            "primaryNameServer": f"ns-{_short_hash(zone_id, '0', length=4)}.awsdns-00.net",
+            "callerReference": f"tap-plan-{zone_id}",
+            "comment": "",
+            "tags": {},
+        }
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs: dict[str, Any] = dict(args.inputs)
@@ -292,6 +337,48 @@ def _computed_outputs(
     if typ == "aws:rds/globalCluster:GlobalCluster":
         identifier = str(inputs.get("globalClusterIdentifier") or name)
         return {"id": identifier, "arn": f"arn:aws:rds::{account}:global-cluster:{identifier}"}
+    if typ == "aws:acm/certificate:Certificate":
+        names = [
+            str(inputs.get("domainName")),
+            *map(str, inputs.get("subjectAlternativeNames", [])),
+        ]
+        certificate_id = (
+            f"{_short_hash(name, length=8)}-0000-4000-8000-{_short_hash(name, length=12)}"
+        )
+        return {
+            "arn": f"arn:aws:acm:{region}:{account}:certificate/{certificate_id}",
+            "status": "PENDING_VALIDATION",
+            "domainValidationOptions": [_acm_validation_option(domain) for domain in names],
+        }
+    if typ == "aws:apigateway/domainName:DomainName":
+        domain = str(inputs.get("domainName"))
+        return {
+            "id": domain,
+            "arn": f"arn:aws:apigateway:{region}::/domainnames/{domain}",
+            "regionalDomainName": (
+                f"d-{_short_hash(region, domain, length=10)}.execute-api.{region}.amazonaws.com"
+            ),
+            "regionalZoneId": _API_GATEWAY_ZONE_IDS[region],
+        }
+    if typ == "aws:route53/healthCheck:HealthCheck":
+        check_id = (
+            f"{_short_hash(name, length=8)}-{_short_hash('hc', name, length=4)}-4000-8000-"
+            f"{_short_hash('id', name, length=12)}"
+        )
+        return {"id": check_id, "arn": f"arn:aws:route53:::healthcheck/{check_id}"}
+    if typ == "aws:route53/record:Record":
+        fqdn = str(inputs.get("name", name)).rstrip(".").lower()
+        record_id = "_".join(
+            str(part)
+            for part in (
+                inputs.get("zoneId"),
+                fqdn,
+                inputs.get("type"),
+                inputs.get("setIdentifier"),
+            )
+            if part
+        )
+        return {"id": record_id, "fqdn": fqdn}
     if typ in _NAMED_BY_ID:
         return {
             "id": physical,
@@ -299,6 +386,28 @@ def _computed_outputs(
             "arn": f"arn:aws:rds:{region}:{account}:{_NAMED_BY_ID[typ]}:{physical}",
         }
     return {"arn": f"arn:aws:{service}:{region}:{account}:{resource_id}"}
+
+
+# The hosted zones of API Gateway's regional endpoints, which alias records name (AWS General
+# Reference, "Amazon API Gateway endpoints and quotas").
+_API_GATEWAY_ZONE_IDS = {
+    "us-east-1": "Z1UJRXOUMOOFQ8",
+    "us-west-2": "Z2OJLYMUO9EFXC",
+    "eu-central-1": "Z1U9ULNL0V5AJ3",
+}
+
+
+def _acm_validation_option(domain: str) -> dict[str, str]:
+    """ACM's validation CNAME for `domain`: like ACM, the same in every region of the account."""
+    return {
+        "domainName": domain,
+        "resourceRecordName": f"_{_short_hash(MOCK_ACCOUNT_ID, domain, length=32)}.{domain}.",
+        "resourceRecordType": "CNAME",
+        "resourceRecordValue": (
+            f"_{_short_hash('acm', domain, length=32)}.{_short_hash('v', domain, length=10)}"
+            ".acm-validations.aws."
+        ),
+    }
 
 
 def _rds_domain(identifier: str, region: str) -> str:
@@ -333,6 +442,9 @@ def run_plan(stack: str = "dev", project_dir: Path | None = None) -> PlanResult:
         mocks.stack_reference_outputs[parsed.config.networking_stack_ref] = {
             "regions": _fake_shared_network_outputs(parsed)
         }
+    if parsed.config.dns is not None:
+        dns = parsed.config.dns
+        mocks.hosted_zones[dns.zone_id] = offline_hosted_zone(dns.domain_name)
     recording, outputs = run_under_mocks(
         run_program_module,
         stack=stack,

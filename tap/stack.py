@@ -21,6 +21,14 @@ from tap.components.database import (
     GlobalDatabase,
     GlobalDatabaseArgs,
 )
+from tap.components.entrypoint import (
+    HEALTH_METRICS_REGION,
+    DedicatedAlarmTopic,
+    EntryPointArgs,
+    ExistingAlarmTopic,
+    GlobalEntryPoint,
+    RegionalTarget,
+)
 from tap.components.function import ApiFunction, ApiFunctionArgs
 from tap.components.kms import RegionalKey, RegionalKeyArgs
 from tap.components.monitoring import (
@@ -288,6 +296,7 @@ class TapStack(pulumi.ComponentResource):
     storage: ReplicatedStorage
     database: AuroraPostgres | GlobalDatabase
     api_tiers: dict[str, ApiTier]
+    entry_point: GlobalEntryPoint | None
     password_policy: AccountPasswordPolicy | None
 
     def __init__(
@@ -334,6 +343,7 @@ class TapStack(pulumi.ComponentResource):
         self.storage = self._storage(config, account_id, partition)
         self.database = self._database(config, account_id, partition)
         self.api_tiers = self._api_tiers(config, account_id, partition)
+        self.entry_point = self._entry_point(config, account_id, partition)
 
         self.password_policy = None
         if config.manage_account_password_policy:
@@ -351,7 +361,12 @@ class TapStack(pulumi.ComponentResource):
             }
             for region, deployment in self.regions.items()
         }
-        self.register_outputs({"regions": self.region_outputs})
+        # The global URL and each region's URL and health check; None without tap:dns.
+        self.entry_point_outputs = self.entry_point.outputs if self.entry_point else None
+        self.register_outputs(
+            {"regions": self.region_outputs}
+            | ({"entryPoint": self.entry_point_outputs} if self.entry_point_outputs else {})
+        )
 
     def _storage(
         self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
@@ -504,6 +519,61 @@ class TapStack(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[region]]),
             )
         return tiers
+
+    def _entry_point(
+        self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
+    ) -> GlobalEntryPoint | None:
+        """tap:dns: one name in front of the regional APIs, built once their stages exist."""
+        if config.dns is None:
+            return None
+        # Route 53 publishes health-check metrics only in us-east-1: the alarms live there, with
+        # that region's provider and alarm topic, or a provider and topic of their own when the
+        # stack has no us-east-1.
+        alarm_namer = self._namer.for_region(HEALTH_METRICS_REGION)
+        alarm_tier = self.api_tiers.get(HEALTH_METRICS_REGION)
+        alarm_topic: ExistingAlarmTopic | DedicatedAlarmTopic
+        if alarm_tier is not None:
+            alarm_provider = self.providers[HEALTH_METRICS_REGION]
+            monitoring = alarm_tier.monitoring
+            alarm_topic = ExistingAlarmTopic(monitoring.topic_arn, ready=[monitoring.topic_policy])
+        else:
+            alarm_provider = self._regional_provider(config, alarm_namer)
+            alarm_topic = DedicatedAlarmTopic(
+                account_id=account_id,
+                partition=partition,
+                kms_deletion_window_days=config.kms_deletion_window_days,
+                protect=config.is_prod,
+                alarm_email=config.monitoring.alarm_email,
+            )
+        return GlobalEntryPoint(
+            self._namer.name("entrypoint"),
+            EntryPointArgs(
+                labels=_labels(config, self._namer),
+                zone_id=config.dns.zone_id,
+                domain_name=config.dns.domain_name,
+                routing=config.dns.routing,
+                primary_region=config.primary_region,
+                targets=[
+                    RegionalTarget(
+                        region=region,
+                        labels=self.regions[region].labels,
+                        provider=self.providers[region],
+                        rest_api_id=tier.api.rest_api.id,
+                        stage_name=tier.api.stage_name,
+                        invoke_url=tier.api.invoke_url,
+                    )
+                    for region, tier in self.api_tiers.items()
+                    # A region without a database answers /health 503 for good: routing to it
+                    # would only keep its health check and alarm red.
+                    if region in config.database_regions
+                ],
+                dns_provider=self.providers[config.primary_region],
+                alarm_labels=_labels(config, alarm_namer),
+                alarm_provider=alarm_provider,
+                alarm_topic=alarm_topic,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _replication_watch(self, config: StackConfig) -> ReplicationWatch | None:
         """S3 publishes replication metrics only with RTC/metrics on (prod)."""

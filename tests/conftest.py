@@ -64,25 +64,55 @@ class Planned:
         return [r for r in self.resources if r["custom"] and r["type"].startswith("aws:")]
 
 
+# The shipped prod stack with the global entry point on. No shipped stack sets tap:dns (a hosted
+# zone belongs to an account), so the tests add it to prod's real stack file.
+DNS_STACK = "prod+dns"
+DNS_ZONE_ID = "Z0TAPTESTZONE0DNS"
+DNS_DOMAIN = "api.tap.example.com"
+DNS_STACK_CONFIG = f"""  tap:dns:
+    zoneId: {DNS_ZONE_ID}
+    domainName: {DNS_DOMAIN}
+"""
+
+
+def write_dns_project(directory: Path) -> Path:
+    """A project whose prod stack is the shipped Pulumi.prod.yaml plus tap:dns."""
+    shipped = (PROJECT_DIR / "Pulumi.prod.yaml").read_text()
+    # Appending stays inside the `config:` map only while it is the file's last top-level key.
+    top_level = [line for line in shipped.splitlines() if line and not line[0].isspace()]
+    assert top_level[-1] == "config:", top_level
+    (directory / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    (directory / "Pulumi.prod.yaml").write_text(shipped.rstrip("\n") + "\n" + DNS_STACK_CONFIG)
+    return directory
+
+
 @pytest.fixture(scope="session")
-def plans() -> dict[str, Planned]:
-    """Each shipped stack's whole program, run once per session on its real Pulumi.<env>.yaml."""
+def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Planned]:
+    """Each shipped stack's whole program, run once per session on its real Pulumi.<env>.yaml,
+    and prod once more with tap:dns (DNS_STACK)."""
     planned = {}
     for stack in STACKS:
         result: PlanResult = run_plan(stack, PROJECT_DIR)
         config = load_stack_file(PROJECT_DIR, stack).parse().config
         planned[stack] = Planned(stack, config, result.manifest, result.warnings)
+    dns_project = write_dns_project(tmp_path_factory.mktemp("dns-project"))
+    result = run_plan("prod", dns_project)
+    config = load_stack_file(dns_project, "prod").parse().config
+    planned[DNS_STACK] = Planned("prod", config, result.manifest, result.warnings)
     return planned
 
 
-@pytest.fixture(params=STACKS)
+@pytest.fixture(params=(*STACKS, DNS_STACK))
 def planned(request: pytest.FixtureRequest, plans: dict[str, Planned]) -> Planned:
     return plans[request.param]
 
 
-def plan_program(program: Callable[[], None], stack: str = "test") -> dict[str, Any]:
+def plan_program(
+    program: Callable[[], None], stack: str = "test", mocks: PlanMocks | None = None
+) -> dict[str, Any]:
     """Run a small program (one component, say) under the plan's mocks; return its manifest."""
-    recording, outputs = run_under_mocks(program, stack=stack, mocks=PlanMocks("us-east-1"))
+    mocks = mocks or PlanMocks("us-east-1")
+    recording, outputs = run_under_mocks(program, stack=stack, mocks=mocks)
     assert not recording.duplicate_urns, recording.duplicate_urns
     return build_manifest(stack, recording.registrations, outputs)
 

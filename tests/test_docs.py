@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from types import UnionType
+from typing import Union, get_origin
 
 import pytest
 from pydantic import BaseModel
@@ -50,8 +52,11 @@ def _leaf_keys(model: type[BaseModel], prefix: str) -> set[str]:
             for a in getattr(info.annotation, "__args__", ())
             if isinstance(a, type) and issubclass(a, BaseModel)
         ]
+        optional = get_origin(info.annotation) in (Union, UnionType)
         if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
             keys |= _leaf_keys(info.annotation, key + ".")
+        elif nested and optional:  # an optional section (`dns: DnsConfig | None`)
+            keys |= _leaf_keys(nested[0], key + ".")
         elif nested:
             keys |= _leaf_keys(nested[0], key + ".<region>.")
         else:

@@ -16,9 +16,12 @@ import pytest
 import tap.plan
 from tap.cli import main
 from tap.plan import (
+    MockHostedZone,
     PlanError,
+    PlanMocks,
     build_manifest,
     load_stack_file,
+    offline_hosted_zone,
     refuse_duplicates,
     run_plan,
     run_program_module,
@@ -216,6 +219,50 @@ def test_a_networking_stack_reference_replaces_the_vpcs(tmp_path: Path) -> None:
     ]
     assert groups and all(g["inputs"]["vpcId"].startswith("vpc-shared-") for g in groups)
     assert manifest["outputs"]["regions"]["us-east-1"]["vpcId"].startswith("vpc-shared-")
+
+
+def test_the_offline_plan_assumes_the_names_parent_zone() -> None:
+    assert offline_hosted_zone("api.example.com") == MockHostedZone("example.com")
+    assert offline_hosted_zone("a.b.example.co.uk") == MockHostedZone("b.example.co.uk")
+    assert offline_hosted_zone("example.com") == MockHostedZone("example.com")
+
+
+def test_the_plan_answers_getzone_for_known_zones_only() -> None:
+    mocks = PlanMocks("us-east-1")
+    mocks.hosted_zones["Z0TEST"] = MockHostedZone("example.com")
+    found: dict[str, object] = {}
+
+    def program() -> None:
+        zone = aws.route53.get_zone(zone_id="Z0TEST")
+        found.update(name=zone.name, private=zone.private_zone, id=zone.zone_id)
+
+    run_under_mocks(program, stack="test", mocks=mocks)
+    assert found == {"name": "example.com.", "private": False, "id": "Z0TEST"}
+
+    def unknown() -> None:
+        aws.route53.get_zone(zone_id="Z0OTHER")
+
+    with pytest.raises(PlanError, match="knows no hosted zone Z0OTHER"):
+        run_under_mocks(unknown, stack="test", mocks=mocks)
+
+
+def test_a_dns_stack_plans_against_the_names_parent_zone_and_its_data_regions(
+    tmp_path: Path,
+) -> None:
+    config = (
+        "config:\n  tap:environment: dev\n  tap:dns:\n    zoneId: Z0TEST\n"
+        "    domainName: api.dev.example.com\n"
+    )
+    manifest = run_plan("dev", write_project(tmp_path, "dev", config)).manifest
+    entry = manifest["outputs"]["entryPoint"]
+    assert entry["url"] == "https://api.dev.example.com"
+    assert manifest["policy"] == []
+    # dev's regional database lives in the primary region: the only one whose API can serve.
+    assert set(entry["healthCheckIds"]) == set(entry["regions"]) == {"us-east-1"}
+    certificates = [
+        r for r in manifest["resources"] if r["type"] == "aws:acm/certificate:Certificate"
+    ]
+    assert [c["region"] for c in certificates] == ["us-east-1"]
 
 
 def test_duplicate_urns_are_refused() -> None:

@@ -9,7 +9,15 @@ from collections import Counter
 from tap import awsdata
 from tap.naming import GLOBAL_CODE, region_code
 from tap.packaging import API_HANDLER, function_zip
-from tests.conftest import PROJECT_DIR, Planned, is_taggable
+from tests.conftest import (
+    DNS_DOMAIN,
+    DNS_STACK,
+    DNS_ZONE_ID,
+    PROJECT_DIR,
+    STACKS,
+    Planned,
+    is_taggable,
+)
 
 COMMON_TAG_KEYS = {"Project", "Environment", "EnvironmentSuffix", "ManagedBy", "Region", "Name"}
 
@@ -50,8 +58,11 @@ def test_every_name_carries_the_suffix_and_a_region_code(planned: Planned) -> No
         assert resource["name"].startswith(f"tap-{suffix}-"), resource["name"]
         assert parts[1 + len(suffix.split("-"))] in codes, resource["name"]
         physical = resource["inputs"].get("name")
-        # API Gateway writes execution logs to a group whose name AWS fixes.
-        aws_fixed = str(physical).startswith("API-Gateway-Execution-Logs_")
+        # API Gateway writes execution logs to a group whose name AWS fixes; a Route 53
+        # record's `name` is a DNS name, the user's (tap:dns) or ACM's validation name.
+        aws_fixed = str(physical).startswith("API-Gateway-Execution-Logs_") or (
+            resource["type"] == "aws:route53/record:Record"
+        )
         if isinstance(physical, str) and resource["custom"] and not aws_fixed:
             assert f"tap-{suffix}-" in physical, physical
 
@@ -561,3 +572,116 @@ def test_the_function_ships_the_repos_zip_with_a_machine_independent_path(
     for function in planned.of_type(FUNCTION):
         assert function["inputs"]["code"] == {"<archive>": {"path": expected}}
         assert function["inputs"]["handler"] == API_HANDLER
+
+
+# --- the global entry point (tap:dns) -------------------------------------------------------------
+
+ENTRY_POINT = "tap:entrypoint:GlobalEntryPoint"
+CERTIFICATE = "aws:acm/certificate:Certificate"
+CUSTOM_DOMAIN = "aws:apigateway/domainName:DomainName"
+MAPPING = "aws:apigateway/basePathMapping:BasePathMapping"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+RECORD = "aws:route53/record:Record"
+ENTRY_POINT_TYPES = {CERTIFICATE, CUSTOM_DOMAIN, MAPPING, HEALTH_CHECK, RECORD}
+
+
+def test_the_shipped_stacks_have_no_entry_point(plans: dict[str, Planned]) -> None:
+    for stack in STACKS:
+        planned = plans[stack]
+        assert planned.config.dns is None
+        assert {r["type"] for r in planned.resources} & (ENTRY_POINT_TYPES | {ENTRY_POINT}) == set()
+        assert "entryPoint" not in planned.manifest["outputs"]
+
+
+def test_prod_with_dns_plans_a_certificate_domain_mapping_and_health_check_per_region(
+    plans: dict[str, Planned],
+) -> None:
+    planned = plans[DNS_STACK]
+    api_outputs = planned.manifest["outputs"]["regions"]
+    for region in planned.config.regions:
+        own_name = f"{region}.{DNS_DOMAIN}"
+        (certificate,) = [r for r in planned.of_type(CERTIFICATE) if r["region"] == region]
+        assert certificate["inputs"]["domainName"] == DNS_DOMAIN
+        assert certificate["inputs"]["subjectAlternativeNames"] == [own_name]
+        domains = [r for r in planned.of_type(CUSTOM_DOMAIN) if r["region"] == region]
+        assert sorted(d["inputs"]["domainName"] for d in domains) == sorted([DNS_DOMAIN, own_name])
+        assert all(d["inputs"]["securityPolicy"] == "TLS_1_2" for d in domains)
+        mappings = [r for r in planned.of_type(MAPPING) if r["region"] == region]
+        assert len(mappings) == 2
+        for mapping in mappings:
+            # The region's own API and stage: never another region's.
+            assert mapping["inputs"]["restApi"] == api_outputs[region]["api"]["restApiId"]
+            assert mapping["inputs"]["stageName"] == planned.config.api.stage_name
+        checks = [r for r in planned.of_type(HEALTH_CHECK) if r["inputs"]["fqdn"] == own_name]
+        assert [(c["inputs"]["type"], c["inputs"]["resourcePath"]) for c in checks] == [
+            ("HTTPS", "/health")
+        ]
+
+
+def test_prod_with_dns_routes_the_name_to_each_region_on_its_health_check(
+    plans: dict[str, Planned],
+) -> None:
+    planned = plans[DNS_STACK]
+    entry = planned.manifest["outputs"]["entryPoint"]
+    routed = [r["inputs"] for r in planned.of_type(RECORD) if "setIdentifier" in r["inputs"]]
+    assert sorted(r["setIdentifier"] for r in routed) == sorted(planned.config.regions)
+    for record in routed:
+        region = record["setIdentifier"]
+        assert record["name"] == DNS_DOMAIN
+        assert record["zoneId"] == DNS_ZONE_ID
+        assert record["latencyRoutingPolicies"] == [{"region": region}]
+        assert record["healthCheckId"] == entry["healthCheckIds"][region]
+        (alias,) = record["aliases"]
+        assert alias["name"] == entry["regions"][region]["regionalDomainName"]
+        assert f".execute-api.{region}.amazonaws.com" in alias["name"]
+
+
+def test_prod_with_dns_alarms_on_health_in_us_east_1_to_its_alarm_topic(
+    plans: dict[str, Planned],
+) -> None:
+    planned = plans[DNS_STACK]
+    entry = planned.manifest["outputs"]["entryPoint"]
+    topic_arn = planned.manifest["outputs"]["regions"]["us-east-1"]["api"]["alarmTopicArn"]
+    topic_policy = planned.named("tap-prod-use1-alarms-policy")
+    alarms = [
+        r
+        for r in planned.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if r["inputs"]["namespace"] == "AWS/Route53"
+    ]
+    assert {a["inputs"]["dimensions"]["HealthCheckId"] for a in alarms} == set(
+        entry["healthCheckIds"].values()
+    )
+    for alarm in alarms:
+        assert alarm["region"] == "us-east-1"
+        assert alarm["inputs"]["alarmActions"] == alarm["inputs"]["okActions"] == [topic_arn]
+        assert topic_policy["urn"] in alarm["dependencies"]
+
+
+def test_prod_with_dns_outputs_the_global_url_and_each_regions_url(
+    plans: dict[str, Planned],
+) -> None:
+    entry = plans[DNS_STACK].manifest["outputs"]["entryPoint"]
+    assert entry["url"] == f"https://{DNS_DOMAIN}"
+    assert entry["routing"] == "latency"
+    for region in plans[DNS_STACK].config.regions:
+        assert entry["regions"][region]["url"] == f"https://{region}.{DNS_DOMAIN}"
+        assert entry["regions"][region]["healthCheckId"] == entry["healthCheckIds"][region]
+
+
+def test_turning_dns_on_adds_the_entry_point_and_changes_nothing_else(
+    plans: dict[str, Planned],
+) -> None:
+    before = plans["prod"].by_urn()
+    after = plans[DNS_STACK].by_urn()
+    # Every resource keeps its URN and its inputs: nothing is replaced or updated.
+    assert set(before) <= set(after)
+    changed = [
+        urn for urn, resource in before.items() if after[urn]["inputs"] != resource["inputs"]
+    ]
+    assert changed == []
+    added = set(after) - set(before)
+    assert added
+    assert all(
+        f"${ENTRY_POINT}" in urn or urn.endswith(f"::{ENTRY_POINT}::tap-prod-gbl-entrypoint")
+        for urn in added
+    )

@@ -6,14 +6,15 @@ get, or raises `ConfigError` with one message that names the key and what is all
 `load()` is the thin adapter that reads the map from `pulumi.Config`.
 
 One module per section: network (VPCs and allowed sources), database (Aurora and storage),
-api (function, API and monitoring), stack (the whole stack and the rules across sections);
-defaults per environment, and the error messages, have their own.
+api (function, API and monitoring), dns (the global entry point), stack (the whole stack and
+the rules across sections); defaults per environment, and the error messages, have their own.
 """
 
 from tap.config.api import ApiConfig, FunctionConfig, MonitoringConfig, ThresholdsConfig
 from tap.config.base import ENVIRONMENTS, SUPPORTED_REGIONS, Environment, Region
 from tap.config.database import DatabaseConfig, StorageConfig
 from tap.config.defaults import CIDR_BASE, ENVIRONMENT_DEFAULTS
+from tap.config.dns import DnsConfig
 from tap.config.errors import NAMESPACE, ConfigError, config_key
 from tap.config.network import SMALLEST_VPC_PREFIX, RegionNetwork, default_vpc_cidr
 from tap.config.source import ParsedConfig, all_keys_in_namespace, decode_raw, load, parse
@@ -29,6 +30,7 @@ __all__ = [
     "ApiConfig",
     "ConfigError",
     "DatabaseConfig",
+    "DnsConfig",
     "Environment",
     "FunctionConfig",
     "MonitoringConfig",

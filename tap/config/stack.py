@@ -21,6 +21,7 @@ from tap.config.base import (
     parse_ipv4_network,
 )
 from tap.config.database import DatabaseConfig, StorageConfig
+from tap.config.dns import DnsConfig
 from tap.config.errors import KeyedError
 from tap.config.network import (
     RegionNetwork,
@@ -132,6 +133,10 @@ class StackConfig(Model):
     """The REST API, below."""
     monitoring: MonitoringConfig
     """Alarms and notifications, below."""
+    dns: DnsConfig | None = None
+    """The global entry point, below: set `zoneId` and `domainName` to turn it on (REGIONAL APIs
+    only).
+    """
 
     # The stack's name: not a key of the stack file, set by tap.config.parse.
     _stack: str = PrivateAttr(default="")
@@ -143,6 +148,14 @@ class StackConfig(Model):
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def database_regions(self) -> tuple[str, ...]:
+        """The regions whose API has a database: every region of a global database, else the
+        primary alone (the other regions' APIs answer 503 there)."""
+        if self.database.global_database:
+            return self.regions
+        return (self.primary_region,)
 
     @property
     def secondary_regions(self) -> tuple[str, ...]:
@@ -252,6 +265,10 @@ class StackConfig(Model):
             min_prod_backup=PROD_MIN_BACKUP_RETENTION_DAYS,
         )
         self.function.check_image_region(self.regions)
+        if self.dns is not None:
+            self.dns.check_for_stack(
+                endpoint_type=self.api.endpoint_type, regions=self.database_regions
+            )
         if self.api.endpoint_type == "PRIVATE" and self.networking_stack_ref:
             raise KeyedError(
                 ("api", "endpointType"),

@@ -63,6 +63,8 @@ NOT_FOUND = frozenset(
         "NotFound",
         "DBClusterNotFoundFault",
         "ResourceNotFoundException",
+        "NoSuchHealthCheck",
+        "NoSuchHostedZone",
         "404",
     }
 )

@@ -15,7 +15,17 @@ from typing import Any, Literal, TextIO
 from tap.aws import CALL_POLICY, CallPolicy, describe_aws_error, endpoint_url_problem
 from tap.config import ConfigError, StackConfig
 from tap.exitcodes import EXIT_AWS_UNAVAILABLE, EXIT_USER_ERROR
-from tap.verify import api, database, function, kms, logs, monitoring, security, storage
+from tap.verify import (
+    api,
+    database,
+    entrypoint,
+    function,
+    kms,
+    logs,
+    monitoring,
+    security,
+    storage,
+)
 from tap.verify.context import Clients, Context, SessionFactory, Warn
 from tap.verify.model import CheckResult, Control
 from tap.verify.outputs import VerifyError, read_outputs, select_regions, validate_outputs
@@ -30,12 +40,13 @@ REGIONAL_CHECKS: tuple[Callable[[Context, str], list[CheckResult]], ...] = (
     database.check,
     function.check,
     api.check,
+    entrypoint.check,
     logs.check,
     monitoring.check,
 )
 CONTROLS: dict[str, Control] = {
     control.id: control
-    for module in (storage, kms, database, function, api, logs, monitoring, security)
+    for module in (storage, kms, database, function, api, entrypoint, logs, monitoring, security)
     for control in module.CONTROLS
 }
 
@@ -58,6 +69,8 @@ def verify(
     """
     validate_outputs(outputs)
     selected = select_regions(outputs, config, regions)
+    if config.dns is not None:
+        entrypoint.validate_entry_point_outputs(outputs, config.regions)
     ctx = Context(outputs, config, Clients(session_factory, endpoint_url, policy, warn))
     results = [
         result for region in selected for check in REGIONAL_CHECKS for result in check(ctx, region)

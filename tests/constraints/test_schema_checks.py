@@ -186,3 +186,29 @@ def test_values_are_compared_in_cloudformations_json_types() -> None:
 def test_a_region_without_aws_data_is_an_error_not_a_pass() -> None:
     with pytest.raises(awsdata.AwsDataError, match=r"providers/mars-1\.json"):
         violations(resource(BUCKET, {"bucket": "tap-data"}, region="mars-1"))
+
+
+def test_route53_health_check_and_record_limits_come_from_the_schemas() -> None:
+    check = resource(
+        "aws:route53/healthCheck:HealthCheck",
+        {"type": "HTTPS", "port": 443, "failureThreshold": 11, "requestInterval": 5},
+    )
+    assert {(v.property, v.rule) for v in violations(check)} == {
+        ("failureThreshold", "maximum 10"),
+        ("requestInterval", "minimum 10"),
+    }
+    record = resource(
+        "aws:route53/record:Record",
+        {
+            "name": "api.example.com",
+            "type": "A",
+            "setIdentifier": "us-east-1",
+            "failoverRoutingPolicies": [{"type": "TERTIARY"}],
+            "aliases": [{"evaluateTargetHealth": True}],
+        },
+    )
+    found = only(violations(record))
+    assert (found.property, found.rule) == (
+        "failoverRoutingPolicies[0].type",
+        "enum ['PRIMARY', 'SECONDARY']",
+    )

@@ -55,7 +55,17 @@ config:
     executionLogLevel: INFO
 """,
 }
-ENVIRONMENTS = {"itest": "dev", "itestprod": "prod"}
+# A third stack over the same deployment, with the global entry point (tap:dns). Its zone id is
+# the config's; verify reads the deployed zone from the outputs (moto's ids lack AWS's Z).
+DNS_DOMAIN = "api.itest.example.com"
+STACK_FILES["itestdns"] = (
+    STACK_FILES["itest"]
+    + f"""  tap:dns:
+    zoneId: Z0ITESTZONE
+    domainName: {DNS_DOMAIN}
+"""
+)
+ENVIRONMENTS = {"itest": "dev", "itestprod": "prod", "itestdns": "dev"}
 # One session for the whole module: its loader caches the service models (tests run faster).
 SESSION = boto3.Session()
 
@@ -200,7 +210,79 @@ def build(endpoint: str) -> dict[str, Any]:
         "readerEndpoint": cluster.get("ReaderEndpoint", ""),
         "masterSecretArn": "[secret]",  # how `pulumi stack output --json` prints a secret
     }
-    return {"environment": "dev", "primaryRegion": PRIMARY, "regions": regions}
+    return {
+        "environment": "dev",
+        "primaryRegion": PRIMARY,
+        "regions": regions,
+        "entryPoint": build_entry_point(client),
+    }
+
+
+def build_entry_point(client: Callable[..., Any]) -> dict[str, Any]:
+    """The custom domains, health checks and latency records tap:dns makes, per region."""
+    route53 = client("route53")
+    zone_id = route53.create_hosted_zone(Name="itest.example.com", CallerReference="itest")[
+        "HostedZone"
+    ]["Id"].removeprefix("/hostedzone/")
+    checks = {}
+    for region in (PRIMARY, SECONDARY):
+        own_name = f"{region}.{DNS_DOMAIN}"
+        domains = {
+            name: create_custom_domain(client("apigateway", region), region, name, "TLS_1_2")
+            for name in (DNS_DOMAIN, own_name)
+        }
+        checks[region] = route53.create_health_check(
+            CallerReference=f"itest-{region}",
+            HealthCheckConfig={
+                "Type": "HTTPS",
+                "FullyQualifiedDomainName": own_name,
+                "Port": 443,
+                "ResourcePath": "/health",
+                "RequestInterval": 30,
+                "FailureThreshold": 3,
+                "EnableSNI": True,
+            },
+        )["HealthCheck"]["Id"]
+        route53.change_resource_record_sets(
+            HostedZoneId=zone_id,
+            ChangeBatch={"Changes": [latency_record(region, domains[DNS_DOMAIN], checks[region])]},
+        )
+    return {
+        "url": f"https://{DNS_DOMAIN}",
+        "domainName": DNS_DOMAIN,
+        "zoneId": zone_id,
+        "routing": "latency",
+        "healthCheckIds": checks,
+    }
+
+
+def create_custom_domain(api: Any, region: str, name: str, policy: str) -> dict[str, Any]:
+    domain: dict[str, Any] = api.create_domain_name(
+        domainName=name,
+        regionalCertificateArn=f"arn:aws:acm:{region}:{ACCOUNT}:certificate/itest",
+        endpointConfiguration={"types": ["REGIONAL"]},
+        securityPolicy=policy,
+    )
+    return domain
+
+
+def latency_record(
+    region: str, domain: dict[str, Any], check_id: str | None, action: str = "CREATE"
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "Name": DNS_DOMAIN,
+        "Type": "A",
+        "SetIdentifier": region,
+        "Region": region,
+        "AliasTarget": {
+            "HostedZoneId": domain["regionalHostedZoneId"],
+            "DNSName": domain["regionalDomainName"],
+            "EvaluateTargetHealth": True,
+        },
+    }
+    if check_id is not None:
+        record["HealthCheckId"] = check_id
+    return {"Action": action, "ResourceRecordSet": record}
 
 
 def build_region(client: Callable[..., Any], region: str, role_arn: str) -> dict[str, Any]:

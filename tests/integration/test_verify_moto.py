@@ -23,12 +23,15 @@ from botocore.stub import Stubber
 
 from tap.verify import run_verify
 from tests.integration.moto_stack import (
+    DNS_DOMAIN,
     PRIMARY,
     RETENTION_DAYS,
     SECONDARY,
     SESSION,
     Deployment,
+    create_custom_domain,
     findings,
+    latency_record,
     put_alarm,
 )
 
@@ -313,6 +316,106 @@ def test_a_missing_resource_is_a_fail_not_a_crash(deployment: Deployment) -> Non
         "not found (DBClusterNotFoundFault)",
     }
     assert code == 1
+
+
+# --- the global entry point (tap:dns) ----------------------------------------------------------
+
+
+def test_the_entry_point_is_checked_only_with_tap_dns(deployment: Deployment) -> None:
+    code, results, _ = deployment.verify("itestdns")
+    _, without, _ = deployment.verify("itest")
+
+    assert (findings(results), code) == ([], 0)
+    entry = [r for r in results if r.control in ("TAP.7", "TAP.8", "TAP.9")]
+    # Per region: two custom domains, the health check, the routed record.
+    assert len(entry) == 2 * 4
+    assert len(results) == len(without) + len(entry)
+    assert {(r.control, r.region, r.resource) for r in entry if r.control != "TAP.8"} == {
+        (control, region, resource)
+        for region in (PRIMARY, SECONDARY)
+        for control, resource in (
+            ("TAP.7", DNS_DOMAIN),
+            ("TAP.7", f"{region}.{DNS_DOMAIN}"),
+            ("TAP.9", f"{DNS_DOMAIN} ({region})"),
+        )
+    }
+    (check,) = [r for r in entry if r.control == "TAP.8" and r.region == SECONDARY]
+    assert check.actual == f"HTTPS {SECONDARY}.{DNS_DOMAIN}:443/health SNI"
+
+
+def weaken_custom_domain_tls(d: Deployment, undo: ExitStack) -> Findings:
+    # moto has no update_domain_name: the tamper re-creates the domain with TLS_1_0.
+    api = d.client("apigateway", SECONDARY)
+
+    def recreate(policy: str) -> None:
+        api.delete_domain_name(domainName=DNS_DOMAIN)
+        create_custom_domain(api, SECONDARY, DNS_DOMAIN, policy)
+
+    recreate("TLS_1_0")
+    undo.callback(recreate, "TLS_1_2")
+    return [("TAP.7", "drift", DNS_DOMAIN)]
+
+
+def point_the_health_check_elsewhere(d: Deployment, undo: ExitStack) -> Findings:
+    check_id = d.outputs["entryPoint"]["healthCheckIds"][PRIMARY]
+    route53 = d.client("route53")
+    route53.update_health_check(HealthCheckId=check_id, ResourcePath="/")
+    undo.callback(route53.update_health_check, HealthCheckId=check_id, ResourcePath="/health")
+    return [("TAP.8", "drift", check_id)]
+
+
+def drop_the_records_health_check(d: Deployment, undo: ExitStack) -> Findings:
+    route53 = d.client("route53")
+    zone_id = d.outputs["entryPoint"]["zoneId"]
+    domain = d.client("apigateway", SECONDARY).get_domain_name(domainName=DNS_DOMAIN)
+    check_id = d.outputs["entryPoint"]["healthCheckIds"][SECONDARY]
+
+    def upsert(health_check: str | None) -> None:
+        change = latency_record(SECONDARY, domain, health_check, action="UPSERT")
+        route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [change]})
+
+    upsert(None)
+    undo.callback(upsert, check_id)
+    return [("TAP.9", "drift", f"{DNS_DOMAIN} ({SECONDARY})")]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [weaken_custom_domain_tls, point_the_health_check_elsewhere, drop_the_records_health_check],
+)
+def test_an_entry_point_tamper_is_drift_of_its_control(
+    deployment: Deployment, undo: ExitStack, tamper: Callable[[Deployment, ExitStack], Findings]
+) -> None:
+    expected = tamper(deployment, undo)
+
+    code, results, _ = deployment.verify("itestdns")
+
+    assert findings(results) == expected
+    assert code == 1
+
+
+def test_a_missing_health_check_is_a_fail(deployment: Deployment) -> None:
+    outputs = copy.deepcopy(deployment.outputs)
+    outputs["entryPoint"]["healthCheckIds"][PRIMARY] = "00000000-0000-0000-0000-000000000000"
+
+    code, results, _ = deployment.verify("itestdns", outputs=outputs)
+
+    gone = "00000000-0000-0000-0000-000000000000"
+    assert findings(results) == [
+        ("TAP.8", "fail", gone),
+        ("TAP.9", "drift", f"{DNS_DOMAIN} ({PRIMARY})"),
+    ]
+    assert code == 1
+
+
+def test_outputs_without_the_entry_point_are_refused_with_tap_dns(deployment: Deployment) -> None:
+    outputs = {k: v for k, v in deployment.outputs.items() if k != "entryPoint"}
+
+    run = deployment.run("itestdns", outputs=outputs)
+
+    assert run.code == 2
+    assert "missing key entryPoint: the stack file sets tap:dns" in run.stderr
+    assert run.stderr.count("\n") == 1
 
 
 # --- what moto cannot emulate: botocore's Stubber ---------------------------------------------

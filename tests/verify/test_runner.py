@@ -32,7 +32,14 @@ def test_a_conforming_stack_passes_every_check(project: Path) -> None:
     # key 1, data bucket 4, log bucket 3, cluster 4 (no RDS.7 in dev), function 2, stage 3,
     # 4 log groups x 2, 1 alarm, password policy 1; no replication with a single region.
     assert len(results) == 1 + 4 + 3 + 4 + 2 + 3 + 8 + 1 + 1
-    assert {r.control for r in results} == set(CONTROLS) - {"S3.7", "RDS.7"}
+    # No S3.7 with one region, no RDS.7 in dev, no entry point (TAP.7-9) without tap:dns.
+    assert {r.control for r in results} == set(CONTROLS) - {
+        "S3.7",
+        "RDS.7",
+        "TAP.7",
+        "TAP.8",
+        "TAP.9",
+    }
 
 
 def test_checks_use_the_policy_packs_control_ids() -> None:

@@ -9,6 +9,10 @@ API_METHOD = "aws:apigateway/method:Method"
 API_METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
 API_RESOURCE = "aws:apigateway/resource:Resource"
 API_STAGE = "aws:apigateway/stage:Stage"
+API_DOMAIN_NAME = "aws:apigateway/domainName:DomainName"
+ACM_CERTIFICATE = "aws:acm/certificate:Certificate"
+ROUTE53_HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+ROUTE53_RECORD = "aws:route53/record:Record"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -63,6 +67,8 @@ STACK = "pulumi:pulumi:Stack"
 
 # Types whose pulumi-aws class accepts `tags` (tests keep this in step with pulumi_aws).
 TAGGABLE_TYPES = (
+    ACM_CERTIFICATE,
+    API_DOMAIN_NAME,
     "aws:apigateway/restApi:RestApi",
     API_STAGE,
     LOG_GROUP,
@@ -88,6 +94,7 @@ TAGGABLE_TYPES = (
     RDS_INSTANCE,
     "aws:rds/parameterGroup:ParameterGroup",
     "aws:rds/subnetGroup:SubnetGroup",
+    ROUTE53_HEALTH_CHECK,
     BUCKET,
     SECRET_TYPE,
     SNS_TOPIC,
