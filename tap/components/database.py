@@ -33,7 +33,11 @@ from pulumi_aws.rds import (
 from tap.aurora import ENGINE, EngineVersionRequest
 from tap.components.policies import service_assume_role
 from tap.components.roles import service_role
-from tap.limits import AURORA_SERVERLESS_CLASS, PERFORMANCE_INSIGHTS_FREE_RETENTION_DAYS
+from tap.limits import (
+    AURORA_SERVERLESS_CLASS,
+    PERFORMANCE_INSIGHTS_FREE_RETENTION_DAYS,
+    check_secret_name,
+)
 from tap.naming import Labels, Namer
 
 PORT = 5432
@@ -558,6 +562,14 @@ class MasterCredentialsArgs:
     recovery_window_days: int = 30
 
 
+def master_secret_name(labels: Labels) -> str:
+    """`tap-prod-use1-aurora-master-credentials`: not ending in `-` + six characters, which a
+    partial-ARN lookup could take for Secrets Manager's random suffix (tap.limits)."""
+    name = labels.name("aurora-master-credentials")
+    check_secret_name(name)
+    return name
+
+
 class MasterCredentials(pulumi.ComponentResource):
     """A generated master password for a global primary, where RDS cannot manage one.
 
@@ -573,6 +585,7 @@ class MasterCredentials(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: MasterCredentialsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        secret_name = master_secret_name(args.labels)
         super().__init__("tap:database:MasterCredentials", name, None, opts)
         labels = args.labels
         generated = random.RandomPassword(
@@ -587,7 +600,6 @@ class MasterCredentials(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["result"]),
         )
         self.password = pulumi.Output.secret(generated.result)
-        secret_name = labels.name("aurora-master")
         self.secret = aws.secretsmanager.Secret(
             secret_name,
             name=secret_name,

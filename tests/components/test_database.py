@@ -871,6 +871,8 @@ def test_a_global_database_generates_credentials_when_none_are_given() -> None:
     assert not set('/"@ ') & set(password["inputs"]["overrideSpecial"])
     secret = one(resources, "aws:secretsmanager/secret:Secret")
     assert secret["region"] == PRIMARY
+    # Not `-master`: a hyphen and six characters look like the ARN's random suffix.
+    assert secret["name"] == secret["inputs"]["name"] == "tap-test-use1-aurora-master-credentials"
     assert secret["inputs"]["kmsKeyId"] == key_arn(PRIMARY)
     assert secret["inputs"]["recoveryWindowInDays"] == 30
     assert sorted(r["region"] for r in secret["inputs"]["replicas"]) == sorted(SECONDARIES)
