@@ -449,6 +449,7 @@ class TapStack(pulumi.ComponentResource):
             else None,
             availability_zones=deployment.network.availability_zones or None,
             backup_retention_days=database.backup_retention_days,
+            log_retention_days=config.log_retention_days,
             deletion_protection=config.is_prod,
             skip_final_snapshot=not config.is_prod,
             protect=config.is_prod,

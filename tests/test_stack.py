@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import json
 from collections import Counter
@@ -347,6 +348,37 @@ def test_parameter_groups(planned: Planned) -> None:
         assert values["log_statement"] == database.log_statement
         assert values["log_min_duration_statement"] == str(database.log_min_duration_statement_ms)
     assert planned.of_type("aws:rds/parameterGroup:ParameterGroup")
+
+
+def test_every_exported_database_log_has_its_group_created_first(planned: Planned) -> None:
+    """RDS writes to /aws/rds/cluster/<id>/<log>; tap creates that group (its key, its
+    retention: the test above) before the cluster, in the cluster's region."""
+    groups = {
+        (g["region"], g["inputs"]["name"]): g
+        for g in planned.of_type("aws:cloudwatch/logGroup:LogGroup")
+    }
+    clusters = planned.of_type("aws:rds/cluster:Cluster")
+    assert clusters
+    for cluster in clusters:
+        exports = cluster["inputs"]["enabledCloudwatchLogsExports"]
+        assert exports == ["postgresql"]
+        for log_type in exports:
+            name = f"/aws/rds/cluster/{cluster['inputs']['clusterIdentifier']}/{log_type}"
+            group = groups[(cluster["region"], name)]
+            assert group["urn"] in cluster["dependencies"], cluster["name"]
+            # The region's key lets CloudWatch Logs use it for this group.
+            (key,) = [
+                k for k in planned.of_type("aws:kms/key:Key") if k["region"] == cluster["region"]
+            ]
+            (logs,) = [
+                s
+                for s in json.loads(key["inputs"]["policy"])["Statement"]
+                if s["Sid"] == "CloudWatchLogsUseKey"
+            ]
+            pattern = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+            account = pattern.split(":")[4]
+            arn = f"arn:aws:logs:{cluster['region']}:{account}:log-group:{name}"
+            assert fnmatch.fnmatchcase(arn, pattern), (arn, pattern)
 
 
 def test_no_plaintext_secret_in_the_manifest(planned: Planned) -> None:
