@@ -30,7 +30,13 @@ from tap.components.monitoring import (
     ReplicationTarget,
     ReplicationWatch,
 )
-from tap.components.network import Network, NetworkArgs, SharedNetwork, SharedNetworkArgs
+from tap.components.network import (
+    EXECUTE_API,
+    Network,
+    NetworkArgs,
+    SharedNetwork,
+    SharedNetworkArgs,
+)
 from tap.components.security import AccountPasswordPolicy, SecurityGroups, SecurityGroupsArgs
 from tap.components.storage import RegionalBucketSpec, ReplicatedStorage, ReplicatedStorageArgs
 from tap.config import StackConfig
@@ -109,6 +115,7 @@ class RegionalDeployment(pulumi.ComponentResource):
                 opts=child,
             )
 
+        private_api = config.api.endpoint_type == "PRIVATE"
         self.security_groups = SecurityGroups(
             labels.name("security"),
             SecurityGroupsArgs(
@@ -117,9 +124,16 @@ class RegionalDeployment(pulumi.ComponentResource):
                 vpc_cidr=self.network.vpc_cidr,
                 allowed_cidrs=config.allowed_cidrs,
                 enable_bastion_ssh=config.enable_bastion_ssh,
+                private_api=private_api,
             ),
             opts=child,
         )
+        api_group = self.security_groups.api_endpoint
+        # A PRIVATE API's way in, behind the API's group (tap:allowedCidrs); only then, since
+        # its private DNS sends the VPC's calls to any public API there (403). Config refuses
+        # PRIVATE with a shared network.
+        if private_api and api_group is not None and isinstance(self.network, Network):
+            self.network.add_interface_endpoint(EXECUTE_API, [api_group.id])
 
         self.outputs = {
             "flowLogGroupName": (
@@ -206,7 +220,7 @@ class ApiTier(pulumi.ComponentResource):
                 function_invoke_arn=self.function.invoke_arn,
                 endpoint_type=api.endpoint_type,
                 vpc_endpoint_id=(
-                    network.interface_endpoint_ids["execute-api"]
+                    network.interface_endpoint_ids[EXECUTE_API]
                     if private and isinstance(network, Network)
                     else None
                 ),

@@ -176,7 +176,10 @@ def test_outputs_per_region(planned: Planned) -> None:
             "private": az_count,
             "database": az_count,
         }
-        assert set(values["securityGroupIds"]) >= {"app", "apiEndpoint", "database"}
+        groups = {"app", "database"}
+        if planned.config.api.endpoint_type == "PRIVATE":
+            groups.add("apiEndpoint")
+        assert set(values["securityGroupIds"]) - {"bastion"} == groups
         assert values["kmsKeyArn"].startswith(f"arn:aws:kms:{region}:")
 
 
@@ -563,6 +566,47 @@ def test_endpoint_wiring(planned: Planned) -> None:
         assert {s["Effect"] for s in statements} == {"Allow", "Deny"}
         for statement in statements:
             assert endpoint_id in json.dumps(statement["Condition"])
+
+
+def test_an_execute_api_endpoint_only_for_a_private_api_behind_the_api_group(
+    planned: Planned,
+) -> None:
+    """With private DNS, an execute-api endpoint sends every call from its VPC to a public API's
+    default hostname to itself, and those get 403: a REGIONAL API's VPC must not have one. A
+    PRIVATE API's endpoint sits behind the `api` group, where tap:allowedCidrs applies."""
+    private = planned.config.api.endpoint_type == "PRIVATE"
+    urns = planned.by_urn()
+    endpoints = [
+        e
+        for e in planned.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e["inputs"]["serviceName"].endswith(".execute-api")
+    ]
+    api_groups = [
+        g
+        for g in planned.of_type("aws:ec2/securityGroup:SecurityGroup")
+        if g["name"].endswith("-sg-api")
+    ]
+    if not private:
+        assert endpoints == [] and api_groups == []
+        return
+    assert sorted(e["region"] for e in endpoints) == sorted(planned.config.regions)
+    for endpoint in endpoints:
+        assert endpoint["inputs"]["privateDnsEnabled"] is True
+        (group_urn,) = [
+            d
+            for d in endpoint["dependencies"]
+            if urns[d]["type"] == "aws:ec2/securityGroup:SecurityGroup"
+        ]
+        assert urns[group_urn]["name"].endswith("-sg-api")
+        assert urns[group_urn]["region"] == endpoint["region"]
+        sources = {
+            r["inputs"].get("cidrIpv4")
+            for r in planned.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            if group_urn in r["dependencies"]
+        }
+        vpc_cidr = planned.config.network(endpoint["region"]).cidr
+        assert sources == {vpc_cidr, *planned.config.allowed_cidrs}
+    assert len(api_groups) == len(endpoints)
 
 
 def test_stages_log_trace_and_throttle(planned: Planned) -> None:

@@ -94,8 +94,9 @@ class StackConfig(Model):
     + region index>.0.0/16 with base 10 (dev), 20 (staging), 30 (prod).
     """
     allowed_cidrs: Tuple
-    """IPv4 CIDRs that may reach the API endpoint group on 443 and, with the bastion on, SSH (then
-    /8 or narrower); each once, and none equal to a region's VPC CIDR.
+    """IPv4 CIDRs that may reach a `PRIVATE` API's execute-api endpoint on 443 (besides the VPC)
+    and, with the bastion on, SSH (then /8 or narrower); each once, and with a `PRIVATE` API none
+    equal to a region's VPC CIDR. A `REGIONAL` API is not limited by it.
     """
     enable_bastion_ssh: bool
     """Creates the bastion security group (SSH from `allowedCidrs` only)."""
@@ -143,6 +144,13 @@ class StackConfig(Model):
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def allowed_cidrs_unused(self) -> bool:
+        """`allowedCidrs` is set but governs nothing: no PRIVATE API endpoint, no bastion."""
+        return bool(self.allowed_cidrs) and not (
+            self.api.endpoint_type == "PRIVATE" or self.enable_bastion_ssh
+        )
 
     @property
     def secondary_regions(self) -> tuple[str, ...]:
@@ -244,7 +252,10 @@ class StackConfig(Model):
             )
         check_overlaps(self.networks)
         check_allowed_cidrs(
-            self.allowed_cidrs, self.networks, own_vpcs=self.networking_stack_ref is None
+            self.allowed_cidrs,
+            self.networks,
+            own_vpcs=self.networking_stack_ref is None,
+            private_api=self.api.endpoint_type == "PRIVATE",
         )
         self.database.check_for_stack(
             is_prod=self.is_prod,

@@ -5,10 +5,12 @@ Plain strings, so the rules stay importable without pulumi_aws.
 
 from __future__ import annotations
 
+API_ACCOUNT = "aws:apigateway/account:Account"
 API_METHOD = "aws:apigateway/method:Method"
 API_METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
 API_RESOURCE = "aws:apigateway/resource:Resource"
 API_STAGE = "aws:apigateway/stage:Stage"
+REST_API = "aws:apigateway/restApi:RestApi"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -18,6 +20,7 @@ SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SUBNET = "aws:ec2/subnet:Subnet"
 VPC = "aws:ec2/vpc:Vpc"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 PASSWORD_POLICY = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 IAM_GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 IAM_GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
@@ -63,7 +66,7 @@ STACK = "pulumi:pulumi:Stack"
 
 # Types whose pulumi-aws class accepts `tags` (tests keep this in step with pulumi_aws).
 TAGGABLE_TYPES = (
-    "aws:apigateway/restApi:RestApi",
+    REST_API,
     API_STAGE,
     LOG_GROUP,
     ALARM,
@@ -76,7 +79,7 @@ TAGGABLE_TYPES = (
     SECURITY_GROUP,
     SUBNET,
     VPC,
-    "aws:ec2/vpcEndpoint:VpcEndpoint",
+    VPC_ENDPOINT,
     IAM_POLICY,
     IAM_ROLE,
     KMS_KEY,
