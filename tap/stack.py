@@ -156,7 +156,8 @@ class ApiTierArgs:
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
     iam_provider: aws.Provider
-    cloudwatch_role_arn: pulumi.Input[str]
+    # Only in the stack that owns the account's API Gateway settings (manageApiGatewayAccount).
+    cloudwatch_role_arn: pulumi.Input[str] | None
     bucket_name: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     db_cluster_arn: pulumi.Input[str] | None
@@ -478,14 +479,17 @@ class TapStack(pulumi.ComponentResource):
         self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
     ) -> dict[str, ApiTier]:
         primary = self.providers[config.primary_region]
-        # One logging role per account (IAM is global); each region's API Gateway points at it.
-        cloudwatch_role = ApiGatewayCloudWatchRole(
-            self._namer.name("apigateway-cloudwatch"),
-            ApiGatewayCloudWatchRoleArgs(
-                labels=_labels(config, self._namer), account_id=account_id, partition=partition
-            ),
-            opts=pulumi.ResourceOptions(parent=self, provider=primary),
-        )
+        # One logging role per account (IAM is global), set in each region's API Gateway account
+        # settings by the one stack that owns them; the others' APIs log through it too.
+        cloudwatch_role_arn: pulumi.Output[str] | None = None
+        if config.manage_api_gateway_account:
+            cloudwatch_role_arn = ApiGatewayCloudWatchRole(
+                self._namer.name("apigateway-cloudwatch"),
+                ApiGatewayCloudWatchRoleArgs(
+                    labels=_labels(config, self._namer), account_id=account_id, partition=partition
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=primary),
+            ).role_arn
         tiers = {}
         for region, deployment in self.regions.items():
             is_primary = region == config.primary_region
@@ -499,7 +503,7 @@ class TapStack(pulumi.ComponentResource):
                     account_id=account_id,
                     partition=partition,
                     iam_provider=primary,
-                    cloudwatch_role_arn=cloudwatch_role.role_arn,
+                    cloudwatch_role_arn=cloudwatch_role_arn,
                     bucket_name=bucket.bucket_name,
                     bucket_arn=bucket.bucket_arn,
                     db_cluster_arn=cluster.cluster_arn if cluster else None,

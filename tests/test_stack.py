@@ -162,6 +162,27 @@ def test_password_policy_only_where_configured(planned: Planned) -> None:
     assert all(p["region"] == planned.config.primary_region for p in policies)
 
 
+def test_api_gateway_settings_only_where_owned_in_every_region_and_kept(
+    planned: Planned,
+) -> None:
+    """One setting per account and region: the owning stack (prod) sets it in each of its
+    regions, retained on delete with its role; the others create neither."""
+    accounts = planned.of_type("aws:apigateway/account:Account")
+    roles = [
+        r
+        for r in planned.of_type("aws:iam/role:Role")
+        if r["name"].endswith("-apigateway-cloudwatch-role")
+    ]
+    if not planned.config.manage_api_gateway_account:
+        assert accounts == [] and roles == []
+        return
+    assert sorted(a["region"] for a in accounts) == sorted(planned.config.regions)
+    (role,) = roles
+    assert role["region"] == planned.config.primary_region
+    assert all(a["retainOnDelete"] for a in accounts) and role["retainOnDelete"]
+    assert planned.stack == "prod"  # the documented default owner
+
+
 def test_outputs_per_region(planned: Planned) -> None:
     outputs = planned.manifest["outputs"]
     assert outputs["environment"] == planned.config.environment

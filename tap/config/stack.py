@@ -117,6 +117,11 @@ class StackConfig(Model):
     """Manage the account's IAM password policy (CIS values). Account-wide: turn it on in exactly
     one stack per AWS account.
     """
+    manage_api_gateway_account: bool
+    """Own API Gateway's account settings (the CloudWatch logging role every REST API's logs
+    need) in each of this stack's regions, and the role. One setting per account and region: turn
+    it on in exactly one stack per AWS account, one whose regions cover every other stack's.
+    """
     networking_stack_ref: str | None = None
     """Take each region's network from this stack's `regions` output instead of creating it:
     `<stack>`, `<project>/<stack>` or `<org>/<project>/<stack>`.

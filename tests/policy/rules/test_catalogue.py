@@ -109,6 +109,7 @@ def test_only_declared_rules_read_the_environment() -> None:
         "rds-backup-retention",
         "cloudwatch-log-group-retention",
         "iam-password-policy-managed-in-prod",
+        "apigateway-account-managed-in-prod",
     }
 
 
