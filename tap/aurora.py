@@ -6,6 +6,9 @@ provider (`aws.rds.get_engine_version`, the newest release AWS offers in that ma
 offline plan resolves it from AWS's published data (tap.awsdata) the same way. Config
 validation, the database component and the plan's mock of that invoke all read this module,
 so they agree on what a version means.
+
+It also names what RDS fixes for an Aurora PostgreSQL cluster: the logs it exports and the log
+groups it writes them to (the component creates those groups, `tap verify` checks them).
 """
 
 from __future__ import annotations
@@ -17,11 +20,22 @@ from tap import awsdata
 from tap.limits import AURORA_SCALE_TO_ZERO_SINCE, AURORA_SERVERLESS_V2_SINCE
 
 ENGINE = awsdata.AURORA_POSTGRESQL
+# The logs every cluster exports to CloudWatch Logs (RDS.37).
+LOG_EXPORTS = ("postgresql",)
 LOG_STATEMENTS = ("none", "ddl", "mod", "all")
 # Master usernames and database names: a letter, then letters, digits or underscores (ASCII).
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 _RELEASE = re.compile(r"[0-9]+\.[0-9]+")
 _REQUEST = re.compile(r"(?P<major>[0-9]{1,3})(?:\.(?P<minor>[0-9]{1,3}))?")
+
+
+def exported_log_group_name(cluster_identifier: str, log_type: str) -> str:
+    """The group RDS writes an exported log to: `/aws/rds/cluster/<cluster id>/<log type>`.
+
+    RDS creates it on first export, without a key and kept forever, unless it already exists;
+    with `log_statement=ddl` it can hold `ALTER ROLE ... PASSWORD`. So tap creates it first.
+    """
+    return f"/aws/rds/cluster/{cluster_identifier}/{log_type}"
 
 
 @dataclass(frozen=True)

@@ -115,3 +115,29 @@ ROUTE53_ZONE_ID_MAX_LENGTH = 32
 ROUTE53_HEALTH_CHECK_INTERVALS = (10, 30)
 ROUTE53_HEALTH_CHECK_MIN_FAILURE_THRESHOLD = 1
 ROUTE53_HEALTH_CHECK_MAX_FAILURE_THRESHOLD = 10
+
+# --- Secrets Manager (API Reference, CreateSecret "Name") ----------------------------------------
+
+# "Do not end your secret name with a hyphen followed by six characters. If you do so, you risk
+# confusion and unexpected results when searching for a secret by partial ARN. Secrets Manager
+# automatically adds a hyphen and six random characters after the secret name at the end of the
+# ARN." A partial-ARN lookup of `x` can then match the secret named `x-abcdef` instead.
+SECRET_ARN_SUFFIX_LENGTH = 6
+# The same rule as an ECMA-262 pattern, for the constraints' schema fragments.
+SECRET_NAME_ARN_SUFFIX_PATTERN = rf"-.{{{SECRET_ARN_SUFFIX_LENGTH}}}$"
+
+
+def secret_name_looks_suffixed(name: str) -> bool:
+    """Whether `name` ends like the `-` + six characters Secrets Manager appends to ARNs."""
+    return len(name) > SECRET_ARN_SUFFIX_LENGTH and name[-SECRET_ARN_SUFFIX_LENGTH - 1] == "-"
+
+
+def check_secret_name(name: str) -> None:
+    """Refuse a secret name that ends in `-` + six characters (raises ValueError)."""
+    if secret_name_looks_suffixed(name):
+        raise ValueError(
+            f"secret name {name!r} ends in a hyphen and {SECRET_ARN_SUFFIX_LENGTH} characters, "
+            "like the random suffix Secrets Manager appends to its ARN; a partial-ARN lookup "
+            "could match the wrong secret (CreateSecret, Name). Choose a name that ends "
+            "otherwise"
+        )

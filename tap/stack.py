@@ -38,7 +38,13 @@ from tap.components.monitoring import (
     ReplicationTarget,
     ReplicationWatch,
 )
-from tap.components.network import Network, NetworkArgs, SharedNetwork, SharedNetworkArgs
+from tap.components.network import (
+    EXECUTE_API,
+    Network,
+    NetworkArgs,
+    SharedNetwork,
+    SharedNetworkArgs,
+)
 from tap.components.security import AccountPasswordPolicy, SecurityGroups, SecurityGroupsArgs
 from tap.components.storage import RegionalBucketSpec, ReplicatedStorage, ReplicatedStorageArgs
 from tap.config import StackConfig
@@ -117,6 +123,7 @@ class RegionalDeployment(pulumi.ComponentResource):
                 opts=child,
             )
 
+        private_api = config.api.endpoint_type == "PRIVATE"
         self.security_groups = SecurityGroups(
             labels.name("security"),
             SecurityGroupsArgs(
@@ -125,9 +132,16 @@ class RegionalDeployment(pulumi.ComponentResource):
                 vpc_cidr=self.network.vpc_cidr,
                 allowed_cidrs=config.allowed_cidrs,
                 enable_bastion_ssh=config.enable_bastion_ssh,
+                private_api=private_api,
             ),
             opts=child,
         )
+        api_group = self.security_groups.api_endpoint
+        # A PRIVATE API's way in, behind the API's group (tap:allowedCidrs); only then, since
+        # its private DNS sends the VPC's calls to any public API there (403). Config refuses
+        # PRIVATE with a shared network.
+        if private_api and api_group is not None and isinstance(self.network, Network):
+            self.network.add_interface_endpoint(EXECUTE_API, [api_group.id])
 
         self.outputs = {
             "flowLogGroupName": (
@@ -150,7 +164,8 @@ class ApiTierArgs:
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
     iam_provider: aws.Provider
-    cloudwatch_role_arn: pulumi.Input[str]
+    # Only in the stack that owns the account's API Gateway settings (manageApiGatewayAccount).
+    cloudwatch_role_arn: pulumi.Input[str] | None
     bucket_name: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     db_cluster_arn: pulumi.Input[str] | None
@@ -214,7 +229,7 @@ class ApiTier(pulumi.ComponentResource):
                 function_invoke_arn=self.function.invoke_arn,
                 endpoint_type=api.endpoint_type,
                 vpc_endpoint_id=(
-                    network.interface_endpoint_ids["execute-api"]
+                    network.interface_endpoint_ids[EXECUTE_API]
                     if private and isinstance(network, Network)
                     else None
                 ),
@@ -464,6 +479,7 @@ class TapStack(pulumi.ComponentResource):
             else None,
             availability_zones=deployment.network.availability_zones or None,
             backup_retention_days=database.backup_retention_days,
+            log_retention_days=config.log_retention_days,
             deletion_protection=config.is_prod,
             skip_final_snapshot=not config.is_prod,
             protect=config.is_prod,
@@ -478,14 +494,17 @@ class TapStack(pulumi.ComponentResource):
         self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
     ) -> dict[str, ApiTier]:
         primary = self.providers[config.primary_region]
-        # One logging role per account (IAM is global); each region's API Gateway points at it.
-        cloudwatch_role = ApiGatewayCloudWatchRole(
-            self._namer.name("apigateway-cloudwatch"),
-            ApiGatewayCloudWatchRoleArgs(
-                labels=_labels(config, self._namer), account_id=account_id, partition=partition
-            ),
-            opts=pulumi.ResourceOptions(parent=self, provider=primary),
-        )
+        # One logging role per account (IAM is global), set in each region's API Gateway account
+        # settings by the one stack that owns them; the others' APIs log through it too.
+        cloudwatch_role_arn: pulumi.Output[str] | None = None
+        if config.manage_api_gateway_account:
+            cloudwatch_role_arn = ApiGatewayCloudWatchRole(
+                self._namer.name("apigateway-cloudwatch"),
+                ApiGatewayCloudWatchRoleArgs(
+                    labels=_labels(config, self._namer), account_id=account_id, partition=partition
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=primary),
+            ).role_arn
         tiers = {}
         for region, deployment in self.regions.items():
             is_primary = region == config.primary_region
@@ -499,7 +518,7 @@ class TapStack(pulumi.ComponentResource):
                     account_id=account_id,
                     partition=partition,
                     iam_provider=primary,
-                    cloudwatch_role_arn=cloudwatch_role.role_arn,
+                    cloudwatch_role_arn=cloudwatch_role_arn,
                     bucket_name=bucket.bucket_name,
                     bucket_arn=bucket.bucket_arn,
                     db_cluster_arn=cluster.cluster_arn if cluster else None,

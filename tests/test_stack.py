@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import json
 from collections import Counter
@@ -172,6 +173,27 @@ def test_password_policy_only_where_configured(planned: Planned) -> None:
     assert all(p["region"] == planned.config.primary_region for p in policies)
 
 
+def test_api_gateway_settings_only_where_owned_in_every_region_and_kept(
+    planned: Planned,
+) -> None:
+    """One setting per account and region: the owning stack (prod) sets it in each of its
+    regions, retained on delete with its role; the others create neither."""
+    accounts = planned.of_type("aws:apigateway/account:Account")
+    roles = [
+        r
+        for r in planned.of_type("aws:iam/role:Role")
+        if r["name"].endswith("-apigateway-cloudwatch-role")
+    ]
+    if not planned.config.manage_api_gateway_account:
+        assert accounts == [] and roles == []
+        return
+    assert sorted(a["region"] for a in accounts) == sorted(planned.config.regions)
+    (role,) = roles
+    assert role["region"] == planned.config.primary_region
+    assert all(a["retainOnDelete"] for a in accounts) and role["retainOnDelete"]
+    assert planned.stack == "prod"  # the documented default owner
+
+
 def test_outputs_per_region(planned: Planned) -> None:
     outputs = planned.manifest["outputs"]
     assert outputs["environment"] == planned.config.environment
@@ -186,7 +208,10 @@ def test_outputs_per_region(planned: Planned) -> None:
             "private": az_count,
             "database": az_count,
         }
-        assert set(values["securityGroupIds"]) >= {"app", "apiEndpoint", "database"}
+        groups = {"app", "database"}
+        if planned.config.api.endpoint_type == "PRIVATE":
+            groups.add("apiEndpoint")
+        assert set(values["securityGroupIds"]) - {"bastion"} == groups
         assert values["kmsKeyArn"].startswith(f"arn:aws:kms:{region}:")
 
 
@@ -358,6 +383,37 @@ def test_parameter_groups(planned: Planned) -> None:
         assert values["log_statement"] == database.log_statement
         assert values["log_min_duration_statement"] == str(database.log_min_duration_statement_ms)
     assert planned.of_type("aws:rds/parameterGroup:ParameterGroup")
+
+
+def test_every_exported_database_log_has_its_group_created_first(planned: Planned) -> None:
+    """RDS writes to /aws/rds/cluster/<id>/<log>; tap creates that group (its key, its
+    retention: the test above) before the cluster, in the cluster's region."""
+    groups = {
+        (g["region"], g["inputs"]["name"]): g
+        for g in planned.of_type("aws:cloudwatch/logGroup:LogGroup")
+    }
+    clusters = planned.of_type("aws:rds/cluster:Cluster")
+    assert clusters
+    for cluster in clusters:
+        exports = cluster["inputs"]["enabledCloudwatchLogsExports"]
+        assert exports == ["postgresql"]
+        for log_type in exports:
+            name = f"/aws/rds/cluster/{cluster['inputs']['clusterIdentifier']}/{log_type}"
+            group = groups[(cluster["region"], name)]
+            assert group["urn"] in cluster["dependencies"], cluster["name"]
+            # The region's key lets CloudWatch Logs use it for this group.
+            (key,) = [
+                k for k in planned.of_type("aws:kms/key:Key") if k["region"] == cluster["region"]
+            ]
+            (logs,) = [
+                s
+                for s in json.loads(key["inputs"]["policy"])["Statement"]
+                if s["Sid"] == "CloudWatchLogsUseKey"
+            ]
+            pattern = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+            account = pattern.split(":")[4]
+            arn = f"arn:aws:logs:{cluster['region']}:{account}:log-group:{name}"
+            assert fnmatch.fnmatchcase(arn, pattern), (arn, pattern)
 
 
 def test_no_plaintext_secret_in_the_manifest(planned: Planned) -> None:
@@ -542,6 +598,47 @@ def test_endpoint_wiring(planned: Planned) -> None:
         assert {s["Effect"] for s in statements} == {"Allow", "Deny"}
         for statement in statements:
             assert endpoint_id in json.dumps(statement["Condition"])
+
+
+def test_an_execute_api_endpoint_only_for_a_private_api_behind_the_api_group(
+    planned: Planned,
+) -> None:
+    """With private DNS, an execute-api endpoint sends every call from its VPC to a public API's
+    default hostname to itself, and those get 403: a REGIONAL API's VPC must not have one. A
+    PRIVATE API's endpoint sits behind the `api` group, where tap:allowedCidrs applies."""
+    private = planned.config.api.endpoint_type == "PRIVATE"
+    urns = planned.by_urn()
+    endpoints = [
+        e
+        for e in planned.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e["inputs"]["serviceName"].endswith(".execute-api")
+    ]
+    api_groups = [
+        g
+        for g in planned.of_type("aws:ec2/securityGroup:SecurityGroup")
+        if g["name"].endswith("-sg-api")
+    ]
+    if not private:
+        assert endpoints == [] and api_groups == []
+        return
+    assert sorted(e["region"] for e in endpoints) == sorted(planned.config.regions)
+    for endpoint in endpoints:
+        assert endpoint["inputs"]["privateDnsEnabled"] is True
+        (group_urn,) = [
+            d
+            for d in endpoint["dependencies"]
+            if urns[d]["type"] == "aws:ec2/securityGroup:SecurityGroup"
+        ]
+        assert urns[group_urn]["name"].endswith("-sg-api")
+        assert urns[group_urn]["region"] == endpoint["region"]
+        sources = {
+            r["inputs"].get("cidrIpv4")
+            for r in planned.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            if group_urn in r["dependencies"]
+        }
+        vpc_cidr = planned.config.network(endpoint["region"]).cidr
+        assert sources == {vpc_cidr, *planned.config.allowed_cidrs}
+    assert len(api_groups) == len(endpoints)
 
 
 def test_stages_log_trace_and_throttle(planned: Planned) -> None:

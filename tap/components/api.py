@@ -1,13 +1,18 @@
 """The API tier's front door: one REST API per region, Lambda proxy routes, logged and throttled.
 
 ApiGatewayCloudWatchRole is the account's role API Gateway assumes to write logs to CloudWatch.
-IAM is global, so the stack creates it once (through the primary region's provider) and hands
-its ARN to every region.
+API Gateway keeps one such setting per account and region, shared by every REST API there, so
+exactly one stack per account owns it (`tap:manageApiGatewayAccount`, like the password
+policy). The owner creates the role once (IAM is global: through the primary region's
+provider) and hands its ARN to every region; the other stacks create neither and rely on the
+owner's setting. Role, policy attachment and settings are retained on delete: destroying the
+owner must not cut the other stacks' logging.
 
 RegionalApi, per region:
 
-- sets that role on the region's API Gateway account settings (`apigateway.Account`): execution
-  and access logging fail until the account has one, so the stage waits for it;
+- in the owning stack, sets that role on the region's API Gateway account settings
+  (`apigateway.Account`): execution and access logging fail until the account has one, so the
+  stage waits for it;
 - creates a REST API (REGIONAL, or PRIVATE behind the region's execute-api VPC endpoint with the
   standard private-API resource policy), its resources and methods, each a Lambda proxy
   integration: `GET /health` is open, every other method needs SigV4 (AWS_IAM), and a catch-all
@@ -241,6 +246,10 @@ class ApiGatewayCloudWatchRoleArgs:
 
 
 class ApiGatewayCloudWatchRole(pulumi.ComponentResource):
+    """The account's API Gateway logging role, created only by the stack that owns the account's
+    API Gateway settings. Kept on delete (role and attachment): the settings of every region keep
+    naming it, for every stack's APIs, after the owner is gone."""
+
     role: aws.iam.Role
     policy_attachment: aws.iam.RolePolicyAttachment
     # Resolves only once the managed policy is attached: API Gateway refuses a role without it.
@@ -267,12 +276,13 @@ class ApiGatewayCloudWatchRole(pulumi.ComponentResource):
             description="API Gateway writes execution and access logs to CloudWatch Logs",
             trust_policy=cloudwatch_role_trust(),
             iam_provider=None,  # the caller's (primary region's) provider, inherited
+            retain_on_delete=True,
         )
         self.policy_attachment = aws.iam.RolePolicyAttachment(
             labels.name("apigateway-cloudwatch-policy"),
             role=self.role.name,
             policy_arn=pulumi.Output.from_input(args.partition).apply(cloudwatch_policy_arn),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         # Carries the attachment as a dependency to whoever uses the ARN (the Account settings).
         self.role_arn = pulumi.Output.all(self.role.arn, self.policy_attachment.id).apply(
@@ -299,13 +309,14 @@ class RegionalApiArgs:
     execution_log_level: str  # "ERROR" | "INFO"
     throttling_burst_limit: int
     throttling_rate_limit: float
-    # From ApiGatewayCloudWatchRole: set on this region's API Gateway account settings.
-    cloudwatch_role_arn: pulumi.Input[str]
+    # From ApiGatewayCloudWatchRole, in the stack that owns the account's API Gateway settings:
+    # set on this region's settings. None elsewhere: the owner's setting serves this API too.
+    cloudwatch_role_arn: pulumi.Input[str] | None
     stage_name: str = DEFAULT_STAGE_NAME
 
 
 class RegionalApi(pulumi.ComponentResource):
-    account: aws.apigateway.Account
+    account: aws.apigateway.Account | None
     rest_api: aws.apigateway.RestApi
     resources: dict[str, aws.apigateway.Resource]
     methods: dict[str, aws.apigateway.Method]
@@ -335,11 +346,17 @@ class RegionalApi(pulumi.ComponentResource):
         self._labels = labels = args.labels
         child = pulumi.ResourceOptions(parent=self)
 
-        self.account = aws.apigateway.Account(
-            labels.name("apigateway-account"),
-            cloudwatch_role_arn=args.cloudwatch_role_arn,
-            opts=child,
-        )
+        self.account = None
+        if args.cloudwatch_role_arn is not None:
+            # One setting per account and region: kept on delete, so destroying (or un-owning)
+            # this stack leaves the other stacks' logging working.
+            self.account = aws.apigateway.Account(
+                labels.name("apigateway-account"),
+                cloudwatch_role_arn=args.cloudwatch_role_arn,
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+        # Logging is refused until the region's settings name a role: wait for ours if we own it.
+        self._logging_ready: list[pulumi.Resource] = [self.account] if self.account else []
 
         private = args.endpoint_type == "PRIVATE"
         endpoint_ids: list[pulumi.Input[str]] = (
@@ -388,7 +405,7 @@ class RegionalApi(pulumi.ComponentResource):
                 "throttling_rate_limit": args.throttling_rate_limit,
             },
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.account, self.execution_log_group]
+                parent=self, depends_on=[*self._logging_ready, self.execution_log_group]
             ),
         )
         self.invoke_permission = aws.lambda_.Permission(
@@ -535,6 +552,6 @@ class RegionalApi(pulumi.ComponentResource):
             tags=self._labels.tags(stage_name),
             # Logging is refused until the region's account settings name the CloudWatch role.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.account, self.execution_log_group]
+                parent=self, depends_on=[*self._logging_ready, self.execution_log_group]
             ),
         )

@@ -30,10 +30,15 @@ from pulumi_aws.rds import (
     ParameterGroupParameterArgsDict,
 )
 
-from tap.aurora import ENGINE, EngineVersionRequest
+from tap.aurora import ENGINE, LOG_EXPORTS, EngineVersionRequest, exported_log_group_name
+from tap.components.logs import encrypted_log_group
 from tap.components.policies import service_assume_role
 from tap.components.roles import service_role
-from tap.limits import AURORA_SERVERLESS_CLASS, PERFORMANCE_INSIGHTS_FREE_RETENTION_DAYS
+from tap.limits import (
+    AURORA_SERVERLESS_CLASS,
+    PERFORMANCE_INSIGHTS_FREE_RETENTION_DAYS,
+    check_secret_name,
+)
 from tap.naming import Labels, Namer
 
 PORT = 5432
@@ -189,6 +194,8 @@ class AuroraPostgresArgs:
     engine: EngineVersionRequest  # the configured major (and minimum)
     instance_class: str  # "db.serverless" or a provisioned class such as "db.r6g.large"
     instance_count: int
+    # Retention of the exported log groups (a value CloudWatch Logs accepts, from tap.config).
+    log_retention_days: int
     # The release to create with; None resolves `engine` through this region's provider.
     # GlobalDatabase resolves once and hands every member the same release.
     engine_version: pulumi.Input[str] | None = None
@@ -290,6 +297,8 @@ class AuroraPostgres(pulumi.ComponentResource):
     cluster_parameter_group: aws.rds.ClusterParameterGroup
     instance_parameter_group: aws.rds.ParameterGroup
     monitoring_role: aws.iam.Role | None
+    # By log type: the groups the cluster exports to, created before it with key and retention.
+    log_groups: dict[str, aws.cloudwatch.LogGroup]
     cluster: aws.rds.Cluster
     instances: list[aws.rds.ClusterInstance]
     endpoint: pulumi.Output[str]
@@ -344,6 +353,17 @@ class AuroraPostgres(pulumi.ComponentResource):
             opts=child,
         )
         self.monitoring_role = self._monitoring_role(args) if args.monitoring_interval else None
+        self.log_groups = {
+            log_type: encrypted_log_group(
+                self,
+                labels,
+                labels.name("aurora", log_type, "logs"),
+                group_name=exported_log_group_name(args.cluster_identifier, log_type),
+                retention_days=args.log_retention_days,
+                kms_key_arn=args.kms_key_arn,
+            )
+            for log_type in LOG_EXPORTS
+        }
         self.cluster = self._cluster(args)
         self.instances = [self._instance(args, index) for index in range(args.instance_count)]
 
@@ -418,7 +438,7 @@ class AuroraPostgres(pulumi.ComponentResource):
                 else None
             ),
             iam_database_authentication_enabled=True,
-            enabled_cloudwatch_logs_exports=["postgresql"],
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             backup_retention_period=args.backup_retention_days,
             preferred_backup_window=args.backup_window,
             preferred_maintenance_window=args.maintenance_window,
@@ -437,7 +457,10 @@ class AuroraPostgres(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protect,
-                depends_on=list(args.depends_on),
+                # Its log groups first: RDS would create them itself, unencrypted and kept
+                # forever, and tap's create would then fail on the existing name. On destroy the
+                # cluster goes first, so it cannot recreate a group after tap deleted it.
+                depends_on=[*args.depends_on, *self.log_groups.values()],
                 ignore_changes=list(ignored),
             ),
         )
@@ -558,6 +581,14 @@ class MasterCredentialsArgs:
     recovery_window_days: int = 30
 
 
+def master_secret_name(labels: Labels) -> str:
+    """`tap-prod-use1-aurora-master-credentials`: not ending in `-` + six characters, which a
+    partial-ARN lookup could take for Secrets Manager's random suffix (tap.limits)."""
+    name = labels.name("aurora-master-credentials")
+    check_secret_name(name)
+    return name
+
+
 class MasterCredentials(pulumi.ComponentResource):
     """A generated master password for a global primary, where RDS cannot manage one.
 
@@ -573,6 +604,7 @@ class MasterCredentials(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: MasterCredentialsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        secret_name = master_secret_name(args.labels)
         super().__init__("tap:database:MasterCredentials", name, None, opts)
         labels = args.labels
         generated = random.RandomPassword(
@@ -587,7 +619,6 @@ class MasterCredentials(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["result"]),
         )
         self.password = pulumi.Output.secret(generated.result)
-        secret_name = labels.name("aurora-master")
         self.secret = aws.secretsmanager.Secret(
             secret_name,
             name=secret_name,

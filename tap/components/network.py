@@ -14,14 +14,18 @@ from tap.components.roles import service_role
 from tap.components.security import https_from_vpc
 from tap.naming import Labels
 
-# What the Lambda tier reaches without NAT, plus execute-api for private REST APIs.
+# What the Lambda tier reaches without NAT.
 INTERFACE_ENDPOINT_SERVICES: tuple[str, ...] = (
-    "execute-api",
     "secretsmanager",
     "logs",
     "kms",
     "sts",
 )
+# A PRIVATE REST API's way in. Not one of the defaults: with private DNS on, every call from the
+# VPC to a public (REGIONAL or EDGE) API's default hostname resolves to this endpoint and gets
+# 403 (API Gateway Developer Guide, "Private REST APIs"), so it exists only for a PRIVATE API,
+# added by the stack with the API's own security group (add_interface_endpoint).
+EXECUTE_API = "execute-api"
 ANYWHERE = "0.0.0.0/0"
 
 
@@ -52,7 +56,7 @@ class Network(pulumi.ComponentResource):
     route_table_ids: dict[Tier, list[pulumi.Output[str]]]
     nat_gateways: list[aws.ec2.NatGateway]
     endpoint_security_group: aws.ec2.SecurityGroup
-    # Interface endpoint ids by service ("execute-api", ...): a PRIVATE API binds to one.
+    # Interface endpoint ids by service ("sts", ...; "execute-api" once added for a PRIVATE API).
     interface_endpoint_ids: dict[str, pulumi.Output[str]]
     flow_log_group: aws.cloudwatch.LogGroup
 
@@ -287,20 +291,32 @@ class Network(pulumi.ComponentResource):
             tags=labels.tags(s3_name),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self._region = args.region
         self.interface_endpoint_ids = {}
         for service in args.interface_endpoints:
-            endpoint_name = labels.name("vpce", service)
-            self.interface_endpoint_ids[service] = aws.ec2.VpcEndpoint(
-                endpoint_name,
-                vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{args.region}.{service}",
-                vpc_endpoint_type="Interface",
-                private_dns_enabled=True,
-                subnet_ids=self.subnet_ids["private"],
-                security_group_ids=[self.endpoint_security_group.id],
-                tags=labels.tags(endpoint_name),
-                opts=pulumi.ResourceOptions(parent=self),
-            ).id
+            self.add_interface_endpoint(service, [self.endpoint_security_group.id])
+
+    def add_interface_endpoint(
+        self, service: str, security_group_ids: list[pulumi.Input[str]]
+    ) -> aws.ec2.VpcEndpoint:
+        """An interface endpoint to `service` in the private subnets, with private DNS, behind
+        the given groups. The stack adds execute-api this way, after the API's group exists."""
+        if service in self.interface_endpoint_ids:
+            raise ValueError(f"the VPC already has an interface endpoint for {service}")
+        endpoint_name = self._labels.name("vpce", service)
+        endpoint = aws.ec2.VpcEndpoint(
+            endpoint_name,
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{self._region}.{service}",
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=True,
+            subnet_ids=self.subnet_ids["private"],
+            security_group_ids=security_group_ids,
+            tags=self._labels.tags(endpoint_name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.interface_endpoint_ids[service] = endpoint.id
+        return endpoint
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ def service_role(
     description: str,
     trust_policy: pulumi.Input[str],
     iam_provider: aws.Provider | None,
+    retain_on_delete: bool = False,
 ) -> aws.iam.Role:
     """A role named `role_name` (also its logical name), trusted by `trust_policy` only."""
     return aws.iam.Role(
@@ -24,5 +25,7 @@ def service_role(
         description=description,
         assume_role_policy=trust_policy,
         tags=labels.tags(role_name),
-        opts=pulumi.ResourceOptions(parent=parent, provider=iam_provider),
+        opts=pulumi.ResourceOptions(
+            parent=parent, provider=iam_provider, retain_on_delete=retain_on_delete
+        ),
     )

@@ -122,13 +122,18 @@ class SecurityGroupsArgs:
     vpc_cidr: pulumi.Input[str]
     allowed_cidrs: tuple[str, ...] = ()
     enable_bastion_ssh: bool = False
+    # A PRIVATE API: its execute-api endpoint gets the `api` group. A REGIONAL API is reached
+    # over the internet and no group of this VPC sits in front of it, so there is none.
+    private_api: bool = False
 
 
 class SecurityGroups(pulumi.ComponentResource):
-    """The app (Lambda), API-endpoint, database and optional bastion groups of one VPC."""
+    """The app (Lambda), database and, where they are used, API-endpoint and bastion groups of
+    one VPC."""
 
     app: aws.ec2.SecurityGroup
-    api_endpoint: aws.ec2.SecurityGroup
+    # Only for a PRIVATE API, attached to the VPC's execute-api endpoint.
+    api_endpoint: aws.ec2.SecurityGroup | None
     database: aws.ec2.SecurityGroup
     bastion: aws.ec2.SecurityGroup | None
 
@@ -156,15 +161,17 @@ class SecurityGroups(pulumi.ComponentResource):
             "postgres-app", POSTGRES, "PostgreSQL from the app tier", source_group=app.group.id
         )
 
-        self.api_endpoint = https_from_vpc(
-            self,
-            labels,
-            args.vpc_id,
-            args.vpc_cidr,
-            "api",
-            "API endpoint: HTTPS from the VPC and allowed CIDRs",
-            args.allowed_cidrs,
-        )
+        self.api_endpoint = None
+        if args.private_api:
+            self.api_endpoint = https_from_vpc(
+                self,
+                labels,
+                args.vpc_id,
+                args.vpc_cidr,
+                "api",
+                "API endpoint: HTTPS from the VPC and allowed CIDRs",
+                args.allowed_cidrs,
+            )
 
         self.bastion = None
         if args.enable_bastion_ssh:
@@ -190,11 +197,9 @@ class SecurityGroups(pulumi.ComponentResource):
 
         self.app = app.group
         self.database = database.group
-        outputs: dict[str, pulumi.Output[str]] = {
-            "app": self.app.id,
-            "apiEndpoint": self.api_endpoint.id,
-            "database": self.database.id,
-        }
+        outputs: dict[str, pulumi.Output[str]] = {"app": self.app.id, "database": self.database.id}
+        if self.api_endpoint is not None:
+            outputs["apiEndpoint"] = self.api_endpoint.id
         if self.bastion is not None:
             outputs["bastion"] = self.bastion.id
         self.ids = outputs

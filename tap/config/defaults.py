@@ -26,6 +26,7 @@ _DEV: dict[str, Any] = {
     "kmsDeletionWindowDays": 7,
     "tags": {},
     "manageAccountPasswordPolicy": False,
+    "manageApiGatewayAccount": False,
     "allowedAccountIds": [],
     "storage": {
         "noncurrentVersionExpirationDays": 7,

@@ -100,13 +100,13 @@ def check_overlaps(networks: Sequence[RegionNetwork]) -> None:
 
 
 def check_allowed_cidrs(
-    allowed: Sequence[str], networks: Sequence[RegionNetwork], own_vpcs: bool
+    allowed: Sequence[str], networks: Sequence[RegionNetwork], own_vpcs: bool, private_api: bool
 ) -> None:
     """Each source once: AWS refuses a second identical ingress rule (InvalidPermission.Duplicate).
 
-    The API endpoint group already admits its VPC's own block, so a source equal to it would
-    plan that rule twice too (only checked when tap creates the VPCs: a shared network's block
-    comes from the other stack).
+    A PRIVATE API's endpoint group already admits its VPC's own block, so a source equal to it
+    would plan that rule twice too (only checked when tap creates the VPCs: a shared network's
+    block comes from the other stack; PRIVATE needs tap's own VPCs anyway).
     """
     seen: set[str] = set()
     for cidr in allowed:
@@ -117,12 +117,12 @@ def check_allowed_cidrs(
                 "rule (InvalidPermission.Duplicate), so list each CIDR once",
             )
         seen.add(cidr)
-        for network in networks if own_vpcs else ():
+        for network in networks if own_vpcs and private_api else ():
             if cidr == network.cidr:
                 raise KeyedError(
                     ("allowedCidrs",),
-                    f"contains {cidr}, the VPC CIDR of {network.region}, which the API endpoint "
-                    "group admits already; AWS refuses the duplicate rule "
+                    f"contains {cidr}, the VPC CIDR of {network.region}, which the PRIVATE API's "
+                    "endpoint group admits already; AWS refuses the duplicate rule "
                     "(InvalidPermission.Duplicate), so remove it",
                 )
 

@@ -63,6 +63,14 @@ def parse(raw: Mapping[str, Any], stack: str) -> ParsedConfig:
     except ValidationError as exc:
         raise ConfigError(describe(exc, data, StackConfig)) from None
     config._stack = stack
+    if config.allowed_cidrs_unused:
+        warnings = (
+            f"{config_key('allowedCidrs')} is set, but it limits only a PRIVATE API's endpoint "
+            f"and the bastion's SSH: with {config_key('api', 'endpointType')} REGIONAL and no "
+            "bastion it has no effect (a REGIONAL API is reached over the internet; use PRIVATE "
+            "to keep it to networks you list)",
+            *warnings,
+        )
     usual = ENVIRONMENT_DEFAULTS[config.environment]["regions"]
     if set(config.regions) != set(usual):
         warnings = (

@@ -95,8 +95,9 @@ class StackConfig(Model):
     + region index>.0.0/16 with base 10 (dev), 20 (staging), 30 (prod).
     """
     allowed_cidrs: Tuple
-    """IPv4 CIDRs that may reach the API endpoint group on 443 and, with the bastion on, SSH (then
-    /8 or narrower); each once, and none equal to a region's VPC CIDR.
+    """IPv4 CIDRs that may reach a `PRIVATE` API's execute-api endpoint on 443 (besides the VPC)
+    and, with the bastion on, SSH (then /8 or narrower); each once, and with a `PRIVATE` API none
+    equal to a region's VPC CIDR. A `REGIONAL` API is not limited by it.
     """
     enable_bastion_ssh: bool
     """Creates the bastion security group (SSH from `allowedCidrs` only)."""
@@ -116,6 +117,11 @@ class StackConfig(Model):
     manage_account_password_policy: bool
     """Manage the account's IAM password policy (CIS values). Account-wide: turn it on in exactly
     one stack per AWS account.
+    """
+    manage_api_gateway_account: bool
+    """Own API Gateway's account settings (the CloudWatch logging role every REST API's logs
+    need) in each of this stack's regions, and the role. One setting per account and region: turn
+    it on in exactly one stack per AWS account, one whose regions cover every other stack's.
     """
     networking_stack_ref: str | None = None
     """Take each region's network from this stack's `regions` output instead of creating it:
@@ -156,6 +162,13 @@ class StackConfig(Model):
         if self.database.global_database:
             return self.regions
         return (self.primary_region,)
+
+    @property
+    def allowed_cidrs_unused(self) -> bool:
+        """`allowedCidrs` is set but governs nothing: no PRIVATE API endpoint, no bastion."""
+        return bool(self.allowed_cidrs) and not (
+            self.api.endpoint_type == "PRIVATE" or self.enable_bastion_ssh
+        )
 
     @property
     def secondary_regions(self) -> tuple[str, ...]:
@@ -257,7 +270,10 @@ class StackConfig(Model):
             )
         check_overlaps(self.networks)
         check_allowed_cidrs(
-            self.allowed_cidrs, self.networks, own_vpcs=self.networking_stack_ref is None
+            self.allowed_cidrs,
+            self.networks,
+            own_vpcs=self.networking_stack_ref is None,
+            private_api=self.api.endpoint_type == "PRIVATE",
         )
         self.database.check_for_stack(
             is_prod=self.is_prod,

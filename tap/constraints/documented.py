@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tap.limits import SECRET_NAME_ARN_SUFFIX_PATTERN
+
 
 @dataclass(frozen=True)
 class DocumentedRule:
@@ -43,7 +45,13 @@ DOCUMENTED: dict[tuple[str, str], DocumentedRule] = {
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
     ),
     ("AWS::SecretsManager::Secret", "Name"): DocumentedRule(
-        {"minLength": 1, "maxLength": 512, "pattern": r"^[A-Za-z0-9/_+=.@-]+$"},
+        {
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": r"^[A-Za-z0-9/_+=.@-]+$",
+            # "Do not end your secret name with a hyphen followed by six characters."
+            "not": {"pattern": SECRET_NAME_ARN_SUFFIX_PATTERN},
+        },
         "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html",
     ),
     ("AWS::RDS::DBSubnetGroup", "DBSubnetGroupName"): DocumentedRule(

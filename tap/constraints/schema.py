@@ -145,6 +145,8 @@ def _explain(keyword: str, expected: Any, error: Any) -> str:
         return f"has {len(instance)} items; at least {expected} required"
     if keyword == "type":
         return f"is not of type {expected}"
+    if keyword == "not":
+        return f"must not match {expected}"
     return str(error.message)
 
 

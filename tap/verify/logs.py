@@ -1,7 +1,8 @@
 """CloudWatch Logs: every log group the stack creates expires and uses the region's key.
 
 Mirrors tap.components.logs: the VPC flow log group, the function's, the API's access and
-execution log groups, each with `logRetentionDays` and encrypted with the region's key.
+execution log groups, and the groups the region's Aurora cluster exports its logs to, each with
+`logRetentionDays` and encrypted with the region's key.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tap.aurora import LOG_EXPORTS, exported_log_group_name
 from tap.verify.context import Context, failure
 from tap.verify.kms import is_region_key
 from tap.verify.model import CheckResult, Control, Failure
@@ -25,6 +27,9 @@ def check(ctx: Context, region: str) -> list[CheckResult]:
     names = list(outputs["api"]["logGroupNames"])
     if outputs["flowLogGroupName"]:
         names.insert(0, outputs["flowLogGroupName"])
+    if outputs["database"] is not None:
+        identifier = outputs["database"]["clusterIdentifier"]
+        names += [exported_log_group_name(identifier, log_type) for log_type in LOG_EXPORTS]
     days = f"{ctx.config.log_retention_days} days"
     key = outputs["kmsKeyArn"]
 

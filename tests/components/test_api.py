@@ -224,6 +224,33 @@ def test_account_settings_name_the_role_once_its_policy_is_attached() -> None:
     assert one(resources, ATTACHMENT)["urn"] in account["dependencies"]
 
 
+def test_the_owners_settings_and_role_outlive_it() -> None:
+    """One setting per account and region, shared by every stack's APIs: destroying (or
+    un-owning) the owning stack must leave the settings, the role and its policy in place."""
+    resources = build()
+    for retained in (one(resources, ACCOUNT_SETTINGS), one(resources, ROLE)):
+        assert retained["retainOnDelete"] is True, retained["name"]
+    assert one(resources, ATTACHMENT)["retainOnDelete"] is True
+    others = [r for r in resources if r["type"] not in (ACCOUNT_SETTINGS, ROLE, ATTACHMENT)]
+    assert not [r["name"] for r in others if r["retainOnDelete"]]
+
+
+def test_a_stack_that_does_not_own_the_settings_leaves_them_alone() -> None:
+    def program() -> None:
+        RegionalApi(
+            API_NAME,
+            api_args(cloudwatch_role_arn=None),
+            opts=pulumi.ResourceOptions(providers=[provider()]),
+        )
+
+    resources = tuple(plan_program(program)["resources"])
+    assert of_type(resources, ACCOUNT_SETTINGS) == []
+    # Its stage still logs, through the owner's setting of the region.
+    stage = one(resources, STAGE)
+    assert stage["inputs"]["accessLogSettings"]["destinationArn"]
+    assert named(resources, "tap-test-use1-api-execution-logs")["urn"] in stage["dependencies"]
+
+
 def test_stage_and_method_settings_wait_for_the_account_and_execution_log_group() -> None:
     resources = build()
     account = one(resources, ACCOUNT_SETTINGS)["urn"]

@@ -14,7 +14,7 @@ import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
 import tap.plan
-from tap.aurora import EngineVersionRequest, newest_offered
+from tap.aurora import EngineVersionRequest, exported_log_group_name, newest_offered
 from tap.components.database import (
     ENGINE_VERSION_IGNORED,
     SECONDARY_IGNORED,
@@ -44,6 +44,7 @@ INSTANCE_PG = "aws:rds/parameterGroup:ParameterGroup"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 ROLE = "aws:iam/role:Role"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 # Only ever handed over as a secret Output; the manifest must never show it.
 TEST_PASSWORD = "test-only-global-primary-pw"
 SECRET_ARN = f"arn:aws:secretsmanager:{PRIMARY}:{ACCOUNT}:secret:rds!cluster-test-AbCdEf"
@@ -65,6 +66,7 @@ def db_args(region: str = PRIMARY, **overrides: Any) -> AuroraPostgresArgs:
         "engine": EngineVersionRequest(16),
         "instance_class": "db.r6g.large",
         "instance_count": 2,
+        "log_retention_days": 90,
         "master_username": "tapadmin",
         "database_name": "tap",
     }
@@ -401,6 +403,24 @@ def test_only_the_cluster_and_instances_are_protected() -> None:
     assert protected == {CLUSTER, INSTANCE}
 
 
+def test_the_exported_log_group_is_created_first_with_the_key_and_retention() -> None:
+    resources = cached()
+    cluster = one(resources, CLUSTER)
+    group = one(resources, LOG_GROUP)
+    # RDS's own name for it; with any other, RDS creates its own, unencrypted and kept forever.
+    assert exported_log_group_name("tap-test-use1-aurora", "postgresql") == (
+        "/aws/rds/cluster/tap-test-use1-aurora/postgresql"
+    )
+    assert group["name"] == "tap-test-use1-aurora-postgresql-logs"
+    assert group["inputs"]["name"] == "/aws/rds/cluster/tap-test-use1-aurora/postgresql"
+    assert group["inputs"]["kmsKeyId"] == key_arn(PRIMARY)
+    assert group["inputs"]["retentionInDays"] == 90
+    assert group["region"] == PRIMARY
+    # The cluster waits for it, so RDS finds it (and on destroy goes first).
+    assert group["urn"] in cluster["dependencies"]
+    assert group["protect"] is False  # like every log group tap creates
+
+
 def test_cluster_parameters() -> None:
     group = one(cached(log_statement="mod", log_min_duration_statement_ms=250), CLUSTER_PG)
     assert group["inputs"]["family"] == "aurora-postgresql16"
@@ -644,6 +664,17 @@ def test_secondaries_wait_for_the_primary_cluster_and_its_instances(region: str)
     assert waits_for <= set(secondary["dependencies"])
 
 
+def test_every_member_exports_to_its_own_log_group_in_its_region() -> None:
+    resources = global_resources()
+    for region in (PRIMARY, *SECONDARIES):
+        (cluster,) = in_region(resources, CLUSTER, region)
+        (group,) = in_region(resources, LOG_GROUP, region)
+        identifier = cluster["inputs"]["clusterIdentifier"]
+        assert group["inputs"]["name"] == f"/aws/rds/cluster/{identifier}/postgresql"
+        assert group["inputs"]["kmsKeyId"] == key_arn(region)
+        assert group["urn"] in cluster["dependencies"]
+
+
 @pytest.mark.parametrize("region", SECONDARIES)
 def test_secondary_readers_use_their_regions_key(region: str) -> None:
     resources = global_resources()
@@ -871,6 +902,8 @@ def test_a_global_database_generates_credentials_when_none_are_given() -> None:
     assert not set('/"@ ') & set(password["inputs"]["overrideSpecial"])
     secret = one(resources, "aws:secretsmanager/secret:Secret")
     assert secret["region"] == PRIMARY
+    # Not `-master`: a hyphen and six characters look like the ARN's random suffix.
+    assert secret["name"] == secret["inputs"]["name"] == "tap-test-use1-aurora-master-credentials"
     assert secret["inputs"]["kmsKeyId"] == key_arn(PRIMARY)
     assert secret["inputs"]["recoveryWindowInDays"] == 30
     assert sorted(r["region"] for r in secret["inputs"]["replicas"]) == sorted(SECONDARIES)

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 import pytest
 
 from tap.components.network import (
+    EXECUTE_API,
     INTERFACE_ENDPOINT_SERVICES,
     Network,
     NetworkArgs,
@@ -161,6 +162,49 @@ def test_endpoints() -> None:
         assert endpoint["privateDnsEnabled"] is True
         assert len(endpoint["subnetIds"]) == 3
         assert len(endpoint["securityGroupIds"]) == 1
+
+
+def test_no_execute_api_endpoint_unless_added() -> None:
+    """Its private DNS would send the VPC's calls to every public API there (403)."""
+    assert EXECUTE_API not in INTERFACE_ENDPOINT_SERVICES
+    endpoints = of_type(build(), "aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert not [e for e in endpoints if e["inputs"]["serviceName"].endswith(".execute-api")]
+
+
+def test_an_added_endpoint_sits_behind_the_given_group() -> None:
+    def program() -> None:
+        provider = aws.Provider("tap-test-usw2-aws", region=REGION)
+        network = Network(
+            "tap-test-usw2-network",
+            NetworkArgs(
+                labels=labels_for(REGION),
+                region=REGION,
+                cidr="10.21.0.0/16",
+                az_count=2,
+                nat_strategy="single",
+                flow_log_key_arn="arn:aws:kms:us-west-2:111122223333:key/test",
+                log_retention_days=90,
+                account_id="111122223333",
+                partition="aws",
+            ),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+        network.add_interface_endpoint(EXECUTE_API, ["sg-api"])
+        assert EXECUTE_API in network.interface_endpoint_ids
+        with pytest.raises(ValueError, match="already has an interface endpoint for sts"):
+            network.add_interface_endpoint("sts", ["sg-api"])
+
+    resources = tuple(plan_program(program)["resources"])
+    (endpoint,) = [
+        e
+        for e in of_type(resources, "aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e["inputs"]["serviceName"] == f"com.amazonaws.{REGION}.execute-api"
+    ]
+    assert endpoint["name"] == "tap-test-usw2-vpce-execute-api"
+    assert endpoint["region"] == REGION
+    assert endpoint["inputs"]["privateDnsEnabled"] is True
+    assert endpoint["inputs"]["securityGroupIds"] == ["sg-api"]
+    assert len(endpoint["inputs"]["subnetIds"]) == 2
 
 
 def test_endpoint_security_group_allows_https_from_the_vpc_only() -> None:

@@ -22,7 +22,9 @@ GROUP = "aws:ec2/securityGroup:SecurityGroup"
 
 
 @cache
-def build(allowed: tuple[str, ...] = (), bastion: bool = False) -> tuple[dict[str, Any], ...]:
+def build(
+    allowed: tuple[str, ...] = (), bastion: bool = False, private_api: bool = True
+) -> tuple[dict[str, Any], ...]:
     def program() -> None:
         SecurityGroups(
             "tap-test-use1-security",
@@ -32,6 +34,7 @@ def build(allowed: tuple[str, ...] = (), bastion: bool = False) -> tuple[dict[st
                 vpc_cidr=VPC_CIDR,
                 allowed_cidrs=allowed,
                 enable_bastion_ssh=bastion,
+                private_api=private_api,
             ),
         )
 
@@ -90,6 +93,17 @@ def test_api_endpoint_group_accepts_https_from_the_vpc_and_allowed_cidrs() -> No
         (r["inputs"]["fromPort"], r["inputs"]["cidrIpv4"]) for r in rules(resources, "api", INGRESS)
     )
     assert sources == [(443, "10.100.0.0/16"), (443, "10.20.0.0/16"), (443, "203.0.113.0/24")]
+
+
+def test_a_regional_api_gets_no_endpoint_group() -> None:
+    """A REGIONAL API is reached over the internet: a group of this VPC would sit in front of
+    nothing, and tap:allowedCidrs would seem to limit an API it cannot limit."""
+    resources = build(allowed=("10.100.0.0/16",), private_api=False)
+    assert sorted(r["inputs"]["name"] for r in resources if r["type"] == GROUP) == [
+        "tap-test-use1-sg-app",
+        "tap-test-use1-sg-db",
+    ]
+    assert rules(resources, "api", INGRESS) == []
 
 
 def test_no_bastion_unless_enabled() -> None:

@@ -49,6 +49,9 @@ class TestDefaults:
         assert config.enable_bastion_ssh is False
         assert config.allowed_cidrs == ()
         assert config.manage_account_password_policy is False
+        # Account-wide, one owner per account: a stack owns it only when its file says so.
+        for environment in ENVIRONMENTS:
+            assert parse({}, environment).config.manage_api_gateway_account is False
         assert config.networking_stack_ref is None
         assert config.allowed_account_ids == ()
         assert config.tags == {}

@@ -189,12 +189,33 @@ class TestAllowedCidrs:
             "security group rule (InvalidPermission.Duplicate), so list each CIDR once"
         )
 
-    def test_a_source_equal_to_a_vpc_cidr_is_refused(self) -> None:
-        assert refuse({"allowedCidrs": ["10.11.0.0/16"]}) == (
-            "tap:allowedCidrs contains 10.11.0.0/16, the VPC CIDR of us-west-2, which the API "
-            "endpoint group admits already; AWS refuses the duplicate rule "
+    def test_a_source_equal_to_a_vpc_cidr_is_refused_for_a_private_api(self) -> None:
+        raw = {"allowedCidrs": ["10.11.0.0/16"], "api": {"endpointType": "PRIVATE"}}
+        assert refuse(raw) == (
+            "tap:allowedCidrs contains 10.11.0.0/16, the VPC CIDR of us-west-2, which the PRIVATE "
+            "API's endpoint group admits already; AWS refuses the duplicate rule "
             "(InvalidPermission.Duplicate), so remove it"
         )
+
+    def test_a_vpc_cidr_is_no_duplicate_where_there_is_no_api_endpoint_group(self) -> None:
+        # REGIONAL: no endpoint group; the bastion's SSH rule from the VPC is the only one.
+        raw = {"allowedCidrs": ["10.11.0.0/16"], "enableBastionSsh": True}
+        assert parse(raw, "dev").config.allowed_cidrs == ("10.11.0.0/16",)
+
+    def test_cidrs_that_limit_nothing_are_warned_about(self) -> None:
+        regional = parse({"allowedCidrs": ["10.100.0.0/16"]}, "dev")
+        assert regional.warnings == (
+            "tap:allowedCidrs is set, but it limits only a PRIVATE API's endpoint and the "
+            "bastion's SSH: with tap:api.endpointType REGIONAL and no bastion it has no effect (a "
+            "REGIONAL API is reached over the internet; use PRIVATE to keep it to networks you "
+            "list)",
+        )
+        for raw in (
+            {"allowedCidrs": ["10.100.0.0/16"], "api": {"endpointType": "PRIVATE"}},
+            {"allowedCidrs": ["10.100.0.0/16"], "enableBastionSsh": True},
+            {"allowedCidrs": []},
+        ):
+            assert parse(raw, "dev").warnings == (), raw
 
     def test_a_source_inside_a_vpc_cidr_is_a_different_rule(self) -> None:
         assert parse({"allowedCidrs": ["10.11.0.0/24"]}, "dev").config.allowed_cidrs

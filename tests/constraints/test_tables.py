@@ -12,6 +12,10 @@ from tap.constraints.documented import DOCUMENTED
 from tap.constraints.formats import CFN_LINT_CLASSES, CFN_LINT_PATTERNS, s3_bucket_name_problems
 from tap.constraints.parameters import APPLY_METHODS, CLUSTER, INSTANCE, PARAMETERS
 from tap.constraints.schema import compile_pattern, compile_schema
+from tap.limits import SECRET_ARN_SUFFIX_LENGTH, check_secret_name, secret_name_looks_suffixed
+
+# How the CreateSecret docs write the suffix's length.
+SECRET_ARN_SUFFIX_WORD = {6: "six"}[SECRET_ARN_SUFFIX_LENGTH]
 
 
 @pytest.mark.parametrize("name", sorted(CFN_LINT_PATTERNS))
@@ -54,7 +58,12 @@ def test_ecma_patterns_anchor_at_the_very_end_and_stay_ascii() -> None:
         ("AWS::SQS::Queue", "QueueName", ["a", "q" * 80, "jobs.fifo"], ["", "q" * 81, "a.b"]),
         ("AWS::SNS::Topic", "TopicName", ["t" * 256, "alarms.fifo"], ["t" * 257, "a b"]),
         ("AWS::CloudWatch::Dashboard", "DashboardName", ["d" * 255], ["d" * 256, "a.b"]),
-        ("AWS::SecretsManager::Secret", "Name", ["db/master+1@x"], ["a b", "s" * 513]),
+        (
+            "AWS::SecretsManager::Secret",
+            "Name",
+            ["db/master+1@x", "tap-prod-use1-aurora-master-credentials", "a-12345", "-abcde"],
+            ["a b", "s" * 513, "tap-prod-use1-aurora-master", "x-abc-ef", "-abcdef"],
+        ),
         ("AWS::RDS::DBSubnetGroup", "DBSubnetGroupName", ["my group_1.x"], ["default", "a/b"]),
         (
             "AWS::RDS::DBClusterParameterGroup",
@@ -78,6 +87,41 @@ def test_documented_rule_edges(cfn_type: str, path: str, good: list, bad: list) 
         assert rule.errors(value) == [], value
     for value in bad:
         assert rule.errors(value), value
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tap-prod-use1-aurora-master",
+        "tap-prod-use1-aurora-master-credentials",
+        "x-abc-ef",
+        "-abcdef",
+        "abcdef",
+        "a-12345",
+        "db/master+1@x",
+        "s-" + "é" * 6,
+    ],
+)
+def test_the_secret_suffix_rule_is_one_rule_in_code_and_in_the_constraints(name: str) -> None:
+    """The component's guard (tap.limits) and the plan's constraint agree on every name."""
+    rule = compile_schema(
+        DOCUMENTED[("AWS::SecretsManager::Secret", "Name")].schema["not"],
+        "AWS::SecretsManager::Secret",
+        "Name",
+    )
+    assert secret_name_looks_suffixed(name) == (rule.errors(name) == [])
+
+
+def test_the_secret_suffix_rule_is_still_what_secrets_manager_documents() -> None:
+    model = Loader().load_service_model("secretsmanager", "service-2")
+    documentation = model["shapes"]["CreateSecretRequest"]["members"]["Name"]["documentation"]
+    assert (
+        f"Do not end your secret name with a hyphen followed by {SECRET_ARN_SUFFIX_WORD} "
+        "characters" in documentation
+    )
+    with pytest.raises(ValueError, match="partial-ARN lookup could match the wrong secret"):
+        check_secret_name("tap-prod-use1-aurora-master")
+    check_secret_name("tap-prod-use1-aurora-master-credentials")
 
 
 def test_every_documented_rule_cites_an_aws_page() -> None:

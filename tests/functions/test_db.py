@@ -290,7 +290,7 @@ def test_the_secret_login_reads_the_master_secret(aws_credentials: None) -> None
     with mock_aws():
         client = boto3.client("secretsmanager", region_name="us-east-1")
         arn = client.create_secret(
-            Name="tap-prod-use1-aurora-master",
+            Name="tap-prod-use1-aurora-master-credentials",
             SecretString='{"engine": "postgres", "username": "tapadmin", "password": "pw"}',
         )["ARN"]
         assert db.SecretLogin(arn, "us-east-1").credentials() == ("tapadmin", "pw")

@@ -190,6 +190,10 @@ def build(endpoint: str) -> dict[str, Any]:
             ],
         },
     )
+    # The group the cluster exports to, created first with key and retention, as the program does.
+    cluster_logs = "/aws/rds/cluster/tap-itest-use1-aurora/postgresql"
+    client("logs").create_log_group(logGroupName=cluster_logs, kmsKeyId=primary["kmsKeyArn"])
+    client("logs").put_retention_policy(logGroupName=cluster_logs, retentionInDays=RETENTION_DAYS)
     cluster = client("rds").create_db_cluster(
         DBClusterIdentifier="tap-itest-use1-aurora",
         Engine="aurora-postgresql",

@@ -54,8 +54,9 @@ def test_a_conforming_deployment_passes_every_check(deployment: Deployment, stac
     assert controls == (expected | {"RDS.7"} if stack == "itestprod" else expected)
     assert {r.region for r in results} == {PRIMARY, SECONDARY, "global"}
     # 2 regions x (key, 2 buckets x 3 + S3.17, function 2, stage 3, 4 log groups x 2, 2 alarms)
-    # + replication + the cluster's 4 (5 in prod) + the password policy.
-    assert len(results) == 2 * (1 + 7 + 2 + 3 + 8 + 2) + 1 + (5 if stack == "itestprod" else 4) + 1
+    # + replication + the cluster's 4 (5 in prod) and its log group's 2 + the password policy.
+    cluster = (5 if stack == "itestprod" else 4) + 2
+    assert len(results) == 2 * (1 + 7 + 2 + 3 + 8 + 2) + 1 + cluster + 1
 
 
 def test_the_text_report_shows_every_check_and_the_verdict(deployment: Deployment) -> None:
@@ -310,6 +311,8 @@ def test_a_missing_resource_is_a_fail_not_a_crash(deployment: Deployment) -> Non
         ("Lambda.3", "fail", "tap-itest-use1-gone"),
         ("Lambda.7", "fail", "tap-itest-use1-gone"),
         *[(c, "fail", "gone") for c in ("RDS.27", "RDS.4", "RDS.50", "RDS.37")],
+        # The group the missing cluster would export to.
+        *[(c, "fail", "/aws/rds/cluster/gone/postgresql") for c in ("CloudWatch.16", "TAP.2")],
     ]
     assert {r.actual for r in results if r.status == "fail"} == {
         "not found (ResourceNotFoundException)",

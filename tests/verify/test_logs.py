@@ -41,3 +41,22 @@ def test_a_reply_that_is_not_the_document_is_unknown(project: Path) -> None:
             "unexpected reply (retentionInDays is a string, not a whole number)",
         ),
     ]
+
+
+def test_the_database_log_group_is_checked_like_the_others(project: Path) -> None:
+    """RDS creates /aws/rds/cluster/<id>/postgresql itself, unencrypted and kept forever, if the
+    stack's group is missing; verify names it from the outputs' cluster identifier."""
+    asked: list[str] = []
+
+    def groups(params: Mapping[str, Any]) -> dict[str, Any]:
+        name = params["logGroupNamePrefix"]
+        asked.append(name)
+        if name.startswith("/aws/rds/cluster/"):
+            return {"logGroups": [{"logGroupName": name}]}  # as RDS creates it
+        return {"logGroups": [{"logGroupName": name, "retentionInDays": 30, "kmsKeyId": ALIAS}]}
+
+    assert findings_with(project, DescribeLogGroups=groups) == [
+        ("CloudWatch.16", "drift", "never expire"),
+        ("TAP.2", "drift", "AWS-owned key"),
+    ]
+    assert "/aws/rds/cluster/tap-unit-use1-aurora/postgresql" in asked

@@ -30,8 +30,9 @@ def test_a_conforming_stack_passes_every_check(project: Path) -> None:
 
     assert [r for r in results if r.status != "pass"] == []
     # key 1, data bucket 4, log bucket 3, cluster 4 (no RDS.7 in dev), function 2, stage 3,
-    # 4 log groups x 2, 1 alarm, password policy 1; no replication with a single region.
-    assert len(results) == 1 + 4 + 3 + 4 + 2 + 3 + 8 + 1 + 1
+    # 5 log groups (flow, function, access, execution, the cluster's postgresql) x 2, 1 alarm,
+    # password policy 1; no replication with a single region.
+    assert len(results) == 1 + 4 + 3 + 4 + 2 + 3 + 10 + 1 + 1
     # No S3.7 with one region, no RDS.7 in dev, no entry point (TAP.7-9) without tap:dns.
     assert {r.control for r in results} == set(CONTROLS) - {
         "S3.7",
@@ -117,7 +118,7 @@ def test_rejected_credentials_stop_the_calls_but_not_the_report(project: Path, c
     assert all(line.startswith("UNKNOWN ") for line in lines[:-1])
     assert all(f"actual=not read (credentials rejected: {code})" in x for x in lines[1:-1])
     assert lines[-1] == (
-        "Summary: 27 checks in us-east-1: 0 pass, 0 drift, 0 fail, 27 unknown; the stack could "
+        "Summary: 29 checks in us-east-1: 0 pass, 0 drift, 0 fail, 29 unknown; the stack could "
         "not be verified: some checks could not be read"
     )
     assert exit_code == 3
@@ -138,7 +139,7 @@ def test_a_call_that_fails_costs_its_checks_only(project: Path, code: str) -> No
     assert unknown == ["Lambda.3", "Lambda.7"]
     assert f"actual=could not read ({code})" in stdout
     assert stdout.splitlines()[-1] == (
-        "Summary: 27 checks in us-east-1: 25 pass, 0 drift, 0 fail, 2 unknown; the stack could "
+        "Summary: 29 checks in us-east-1: 27 pass, 0 drift, 0 fail, 2 unknown; the stack could "
         "not be verified: some checks could not be read"
     )
     assert (exit_code, stderr) == (3, "")
@@ -157,7 +158,7 @@ def test_a_finding_stands_beside_checks_that_could_not_be_read(project: Path) ->
     )
 
     assert stdout.splitlines()[-1] == (
-        "Summary: 27 checks in us-east-1: 24 pass, 1 drift, 0 fail, 2 unknown; the stack does "
+        "Summary: 29 checks in us-east-1: 26 pass, 1 drift, 0 fail, 2 unknown; the stack does "
         "not conform"
     )
     assert exit_code == 1
@@ -182,7 +183,7 @@ def test_an_endpoint_that_refuses_connections(
     assert lines[0].endswith("actual=could not read (EndpointConnectionError)")
     assert all(f"actual=not read (no answer from {endpoint})" in x for x in lines[1:-1])
     assert lines[-1].endswith(
-        "0 pass, 0 drift, 0 fail, 27 unknown; the stack could not be "
+        "0 pass, 0 drift, 0 fail, 29 unknown; the stack could not be "
         "verified: some checks could not be read"
     )
     assert code == 3

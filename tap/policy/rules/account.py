@@ -1,4 +1,5 @@
-"""The account's IAM password policy, and that prod owns it."""
+"""Account-wide settings: the IAM password policy, and that prod owns it and API Gateway's
+logging settings."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tap.policy.rules.core import (
     number,
     of_type,
 )
-from tap.policy.rules.resource_types import PASSWORD_POLICY, STACK
+from tap.policy.rules.resource_types import API_ACCOUNT, API_STAGE, PASSWORD_POLICY, STACK
 
 _book = RuleBook()
 
@@ -100,6 +101,30 @@ def _password_policy_present(
             stack.urn if stack else "",
             "prod manages no account password policy (set tap:manageAccountPasswordPolicy)",
         )
+
+
+@_book.stack(
+    "apigateway-account-managed-in-prod",
+    "TAP.12",
+    "The prod stack owns API Gateway's account settings (the CloudWatch logging role every REST "
+    "API's logs need) in each region where it has a stage.",
+    enforcement=ADVISORY,
+    uses_environment=True,
+    subjects=(API_STAGE,),
+)
+def _api_account_present(
+    resources: Sequence[PolicyResource], config: PolicyConfig
+) -> Iterator[Finding]:
+    if not config.is_prod:
+        return
+    owned = {r.region for r in of_type(resources, API_ACCOUNT)}
+    for stage in of_type(resources, API_STAGE):
+        if stage.region not in owned:
+            yield Finding(
+                stage.urn,
+                f"prod sets no API Gateway account settings in {stage.region or 'its region'} "
+                "for the logging of its stage (set tap:manageApiGatewayAccount)",
+            )
 
 
 RULES = _book.rules

@@ -1,4 +1,5 @@
-"""API Gateway (REST): access and execution logs, X-Ray, and authorization on every method."""
+"""API Gateway (REST): access and execution logs, X-Ray, authorization on every method, and an
+execute-api VPC endpoint only where the APIs are private."""
 
 from __future__ import annotations
 
@@ -13,10 +14,18 @@ from tap.policy.rules.core import (
     dig,
     is_opaque,
     is_set,
+    items,
     of_type,
     referenced,
 )
-from tap.policy.rules.resource_types import API_METHOD, API_METHOD_SETTINGS, API_RESOURCE, API_STAGE
+from tap.policy.rules.resource_types import (
+    API_METHOD,
+    API_METHOD_SETTINGS,
+    API_RESOURCE,
+    API_STAGE,
+    REST_API,
+    VPC_ENDPOINT,
+)
 
 _book = RuleBook()
 
@@ -104,6 +113,39 @@ def _api_authorization(
             f"method {method.name} ({verb} {path or '?'}) has no authorization; only GET "
             "/health may be public",
         )
+
+
+@_book.stack(
+    "apigateway-private-dns-only-for-private-apis",
+    "TAP.11",
+    "No execute-api VPC endpoint with private DNS in a region where the stack serves a REGIONAL "
+    "or EDGE REST API: from that VPC, every call to a public API's default hostname reaches the "
+    "endpoint and gets 403 (API Gateway Developer Guide, private APIs).",
+    subjects=(VPC_ENDPOINT,),
+)
+def _api_private_dns(
+    resources: Sequence[PolicyResource], config: PolicyConfig
+) -> Iterator[Finding]:
+    public = [
+        api
+        for api in of_type(resources, REST_API)
+        if any(
+            isinstance(t, str) and not is_opaque(t) and t.upper() != "PRIVATE"
+            for t in items(dig(api.props, "endpointConfiguration", "types")) or []
+        )
+    ]
+    for endpoint in of_type(resources, VPC_ENDPOINT):
+        service = endpoint.props.get("serviceName")
+        if not (isinstance(service, str) and service.endswith(".execute-api")):
+            continue
+        if endpoint.props.get("privateDnsEnabled") is not True:
+            continue
+        for api in (a for a in public if a.region == endpoint.region):
+            yield Finding(
+                endpoint.urn,
+                f"{endpoint.name} turns on private DNS for execute-api, so calls from its VPC to "
+                f"the public API {api.name} get 403; create the endpoint only for PRIVATE APIs",
+            )
 
 
 RULES = _book.rules

@@ -1,5 +1,5 @@
-"""RDS and Aurora: encryption, exposure, deletion protection, IAM auth, backups, log exports,
-minor upgrades, snapshot tags and the master password."""
+"""RDS and Aurora: encryption, exposure, deletion protection, IAM auth, backups, log exports and
+their log groups, minor upgrades, snapshot tags and the master password."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tap.policy.rules.core import (
     of_type,
 )
 from tap.policy.rules.resource_types import (
+    LOG_GROUP,
     RANDOM_PASSWORD,
     RDS_CLUSTER,
     RDS_CLUSTER_INSTANCE,
@@ -121,6 +122,47 @@ def _rds_logs(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
     exports = items(r.props.get("enabledCloudwatchLogsExports"))
     if exports is not None and "postgresql" not in exports and UNKNOWN not in exports:
         yield f"{r.name} does not export the postgresql log (enabledCloudwatchLogsExports)"
+
+
+@_book.stack(
+    "rds-exported-log-groups-created-first",
+    "TAP.10",
+    "Every log an Aurora cluster exports goes to a log group the stack creates before the "
+    "cluster (/aws/rds/cluster/<cluster id>/<log>, in the cluster's region, and the cluster "
+    "depends on it), so the log group rules give it a key and a retention: RDS would otherwise "
+    "create it unencrypted and kept forever.",
+    subjects=(RDS_CLUSTER,),
+)
+def _rds_log_groups(resources: Sequence[PolicyResource], config: PolicyConfig) -> Iterator[Finding]:
+    groups = of_type(resources, LOG_GROUP)
+    for cluster in of_type(resources, RDS_CLUSTER):
+        identifier = cluster.props.get("clusterIdentifier")
+        exports = items(cluster.props.get("enabledCloudwatchLogsExports"))
+        if not isinstance(identifier, str) or is_opaque(identifier) or exports is None:
+            continue
+        in_region = [g for g in groups if g.region == cluster.region]
+        if any(
+            not isinstance(g.props.get("name"), str) or is_opaque(g.props["name"])
+            for g in in_region
+        ):
+            continue  # a group whose name the plan can't see may be the one
+        for log_type in exports:
+            if not isinstance(log_type, str) or is_opaque(log_type):
+                continue
+            name = f"/aws/rds/cluster/{identifier}/{log_type}"
+            found = [g for g in in_region if g.props.get("name") == name]
+            if not found:
+                yield Finding(
+                    cluster.urn,
+                    f"{cluster.name} exports its {log_type} log, but the stack creates no log "
+                    f"group {name}; RDS would create it unencrypted and kept forever",
+                )
+            elif not any(g.urn in cluster.dependencies for g in found):
+                yield Finding(
+                    cluster.urn,
+                    f"{cluster.name} does not depend on its log group {name}; RDS may create "
+                    "the group first and the stack's create then fails on the existing name",
+                )
 
 
 @_book.resource(

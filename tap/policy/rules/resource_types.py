@@ -5,6 +5,7 @@ Plain strings, so the rules stay importable without pulumi_aws.
 
 from __future__ import annotations
 
+API_ACCOUNT = "aws:apigateway/account:Account"
 API_METHOD = "aws:apigateway/method:Method"
 API_METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
 API_RESOURCE = "aws:apigateway/resource:Resource"
@@ -13,6 +14,7 @@ API_DOMAIN_NAME = "aws:apigateway/domainName:DomainName"
 ACM_CERTIFICATE = "aws:acm/certificate:Certificate"
 ROUTE53_HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 ROUTE53_RECORD = "aws:route53/record:Record"
+REST_API = "aws:apigateway/restApi:RestApi"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -22,6 +24,7 @@ SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SUBNET = "aws:ec2/subnet:Subnet"
 VPC = "aws:ec2/vpc:Vpc"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 PASSWORD_POLICY = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 IAM_GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 IAM_GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
@@ -69,7 +72,7 @@ STACK = "pulumi:pulumi:Stack"
 TAGGABLE_TYPES = (
     ACM_CERTIFICATE,
     API_DOMAIN_NAME,
-    "aws:apigateway/restApi:RestApi",
+    REST_API,
     API_STAGE,
     LOG_GROUP,
     ALARM,
@@ -82,7 +85,7 @@ TAGGABLE_TYPES = (
     SECURITY_GROUP,
     SUBNET,
     VPC,
-    "aws:ec2/vpcEndpoint:VpcEndpoint",
+    VPC_ENDPOINT,
     IAM_POLICY,
     IAM_ROLE,
     KMS_KEY,

@@ -25,6 +25,18 @@ VIOLATIONS: dict[str, Case] = {
         [res(r.API_METHOD_SETTINGS, settings={"loggingLevel": "OFF"})],
         "sets execution logging to 'OFF'",
     ),
+    "apigateway-private-dns-only-for-private-apis": Case(
+        [
+            res(r.REST_API, "tap-test-use1-api", endpointConfiguration={"types": "REGIONAL"}),
+            res(
+                r.VPC_ENDPOINT,
+                "tap-test-use1-vpce-execute-api",
+                serviceName="com.amazonaws.us-east-1.execute-api",
+                privateDnsEnabled=True,
+            ),
+        ],
+        "calls from its VPC to the public API tap-test-use1-api get 403",
+    ),
     "apigateway-methods-authorized": Case(
         [
             RECORDS,
@@ -89,3 +101,33 @@ def test_a_method_that_cannot_be_placed_falls_back_on_its_name() -> None:
     assert messages(rule, [HEALTH, RECORDS, ambiguous]) == []
     other = _method("tap-test-use1-api-method-get-records", "GET", HEALTH, RECORDS)
     assert messages(rule, [HEALTH, RECORDS, other])
+
+
+def test_private_dns_for_execute_api_only_beside_private_apis() -> None:
+    rule = rule_named("apigateway-private-dns-only-for-private-apis")
+
+    def api(types: object, region: str = "us-east-1") -> PolicyResource:
+        return PolicyResource(
+            f"urn:api-{region}-{types}",
+            r.REST_API,
+            f"api-{region}",
+            {"endpointConfiguration": {"types": types}},
+            region=region,
+        )
+
+    def endpoint(service: str = "execute-api", dns: object = True) -> PolicyResource:
+        return PolicyResource(
+            f"urn:vpce-{service}",
+            r.VPC_ENDPOINT,
+            f"vpce-{service}",
+            {"serviceName": f"com.amazonaws.us-east-1.{service}", "privateDnsEnabled": dns},
+            region="us-east-1",
+        )
+
+    assert messages(rule, [api("PRIVATE"), endpoint()]) == []
+    assert messages(rule, [api(["PRIVATE"]), endpoint()]) == []
+    assert messages(rule, [api("REGIONAL", "us-west-2"), endpoint()]) == []
+    assert messages(rule, [api("REGIONAL"), endpoint(dns=False)]) == []
+    assert messages(rule, [api("REGIONAL"), endpoint("sts")]) == []
+    assert messages(rule, [api(UNKNOWN), endpoint()]) == []
+    assert len(messages(rule, [api(["EDGE"]), endpoint()])) == 1

@@ -111,6 +111,7 @@ def test_only_declared_rules_read_the_environment() -> None:
         "rds-backup-retention",
         "cloudwatch-log-group-retention",
         "iam-password-policy-managed-in-prod",
+        "apigateway-account-managed-in-prod",
     }
 
 
@@ -247,3 +248,14 @@ def test_every_rule_tolerates_unknown_and_odd_shapes(name: str) -> None:
         run_rule(rule, with_props(odd), PolicyConfig("prod"))  # must not raise
     if rule.name not in FLAG_ON_ABSENCE:
         assert messages(rule, with_props(UNKNOWN), "prod") == []
+
+
+def test_each_tap_control_id_names_one_rule() -> None:
+    """tap's own ids (TAP.n) are allocated here, one per rule; AWS's ids (FSBP, CIS) may be
+    shared by rules that check parts of one AWS control."""
+    owners: dict[str, list[str]] = {}
+    for rule in RULES:
+        if rule.control.startswith("TAP."):
+            owners.setdefault(rule.control, []).append(rule.name)
+    shared = {control: names for control, names in owners.items() if len(names) > 1}
+    assert not shared, f"TAP control ids used by more than one rule: {shared}"
