@@ -270,6 +270,8 @@ def _computed_outputs(
             "endpoint": host,
             "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
             "port": 5432,
+            # RDS's form: "cluster-" and 26 upper-case letters and digits.
+            "clusterResourceId": f"cluster-{_short_hash(region, identifier, length=26).upper()}",
         }
         if inputs.get("manageMasterUserPassword"):
             secret = f"rds!cluster-{_short_hash(identifier, length=8)}"
