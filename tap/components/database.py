@@ -582,6 +582,16 @@ def check_global_membership(args: GlobalDatabaseArgs) -> None:
         check_membership(secondary_member(secondary, _PENDING_GLOBAL_ID, args.primary.region))
 
 
+def secret_arn_in_region(arn: str, region: str) -> str:
+    """The ARN of a secret's copy in `region`: Secrets Manager gives a replica the primary's
+    ARN with only the region changed (the same name and random suffix)."""
+    parts = arn.split(":", 6)
+    if len(parts) != 7 or parts[2] != "secretsmanager":
+        raise ValueError(f"not a Secrets Manager secret ARN: {arn!r}")
+    parts[3] = region
+    return ":".join(parts)
+
+
 # RDS refuses "/", '"', "@" and spaces in master passwords.
 PASSWORD_SPECIALS = "!#$%^&*()-_=+[]{}<>:?"
 PASSWORD_LENGTH = 32
@@ -607,6 +617,8 @@ class MasterCredentials(pulumi.ComponentResource):
 
     password: pulumi.Output[str]
     secret: aws.secretsmanager.Secret
+    # The secret's value: whoever logs in with the secret waits for it.
+    secret_version: aws.secretsmanager.SecretVersion
     secret_arn: pulumi.Output[str]
 
     def __init__(
@@ -639,7 +651,7 @@ class MasterCredentials(pulumi.ComponentResource):
             tags=labels.tags(secret_name),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.secretsmanager.SecretVersion(
+        self.secret_version = aws.secretsmanager.SecretVersion(
             labels.name("aurora-master-version"),
             secret_id=self.secret.id,
             secret_string=pulumi.Output.json_dumps(

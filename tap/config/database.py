@@ -263,7 +263,6 @@ class DatabaseConfig(Model):
                 f"one offered in all of {', '.join(regions)} ({awsdata.source()})",
             )
 
-
     def _check_writer_region(self, regions: Sequence[str], primary_region: str) -> None:
         writer = self.writer_region
         if writer is None:

@@ -120,6 +120,10 @@ MAPPINGS: dict[str, TypeMap] = {
         "aws:cloudwatch/logGroup:LogGroup",
         _props(name="LogGroupName", retentionInDays="RetentionInDays", tags="Tags"),
     ),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": _map(
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        _props(name="FilterName", pattern="FilterPattern", logGroupName="LogGroupName"),
+    ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _map(
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         _props(
@@ -254,6 +258,7 @@ MAPPINGS: dict[str, TypeMap] = {
             imageUri="Code.ImageUri",
             tags="Tags",
             **{
+                "imageConfig.commands": "ImageConfig.Command",
                 "tracingConfig.mode": "TracingConfig.Mode",
                 "loggingConfig.logFormat": "LoggingConfig.LogFormat",
                 "loggingConfig.logGroup": "LoggingConfig.LogGroup",
@@ -466,5 +471,9 @@ UNCHECKED: dict[str, str] = {
     ),
     "aws:secretsmanager/secretVersion:SecretVersion": (
         "no CloudFormation type; its only value is the secret itself, masked in the plan"
+    ),
+    "aws:lambda/invocation:Invocation": (
+        "no CloudFormation type (the provider invokes the function at deploy); its input is "
+        "the migration event, which the migration function checks"
     ),
 }
