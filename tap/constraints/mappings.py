@@ -80,7 +80,32 @@ MAPPINGS: dict[str, TypeMap] = {
     ),
     "aws:apigateway/method:Method": _map(
         "aws:apigateway/method:Method",
-        _props(authorization="AuthorizationType", httpMethod="HttpMethod"),
+        _props(
+            authorization="AuthorizationType",
+            httpMethod="HttpMethod",
+            requestModels="RequestModels",
+        ),
+    ),
+    "aws:apigateway/model:Model": _map(
+        "aws:apigateway/model:Model",
+        _props(name="Name", contentType="ContentType", description="Description", schema="Schema"),
+    ),
+    "aws:apigateway/requestValidator:RequestValidator": _map(
+        "aws:apigateway/requestValidator:RequestValidator",
+        _props(
+            name="Name",
+            validateRequestBody="ValidateRequestBody",
+            validateRequestParameters="ValidateRequestParameters",
+        ),
+    ),
+    "aws:apigateway/response:Response": _map(
+        "aws:apigateway/response:Response",
+        _props(
+            responseType="ResponseType",
+            statusCode="StatusCode",
+            responseTemplates="ResponseTemplates",
+            responseParameters="ResponseParameters",
+        ),
     ),
     "aws:apigateway/methodSettings:MethodSettings": _part(
         "AWS::ApiGateway::Stage",

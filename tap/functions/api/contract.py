@@ -3,6 +3,7 @@
 - The request limits of `POST /records`: the handler enforces them, and the program builds API
   Gateway's request model from them (tap.components.api), so a body the model admits is one the
   handler can store.
+- The response headers: the handler sets them, and so do API Gateway's own error responses.
 - The environment variables the handler reads besides the database's (`db.py` has those).
 - The log messages that mean "the database could not be reached or logged in to": the alarms
   count them (a CloudWatch Logs metric filter on the function's log group,
@@ -13,12 +14,24 @@ Only constants: the Pulumi program imports this module at plan time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 # POST /records: the body, before any parsing, and the record's fields.
 MAX_BODY_BYTES: Final = 64 * 1024
 MAX_TYPE_LENGTH: Final = 128
 RECORD_FIELDS: Final = frozenset({"type", "payload"})
+
+# Every response carries these, the handler's and API Gateway's own (its gateway responses).
+SECURITY_HEADERS: Final[Mapping[str, str]] = {
+    "Content-Type": "application/json",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 ENV_ENVIRONMENT: Final = "TAP_ENVIRONMENT"
 ENV_VERSION: Final = "TAP_VERSION"

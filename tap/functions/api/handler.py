@@ -69,6 +69,7 @@ from .contract import (
     MAX_BODY_BYTES,
     MAX_TYPE_LENGTH,
     RECORD_FIELDS,
+    SECURITY_HEADERS,
 )
 from .jsonlog import configure_level, log, log_context
 
@@ -105,15 +106,6 @@ SELECT_RECORD: Final = (
     "SELECT type, payload, created_at FROM tap.records WHERE id = CAST(:id AS uuid)"
 )
 
-SECURITY_HEADERS: Final[Mapping[str, str]] = {
-    "Content-Type": "application/json",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 
 # --------------------------------------------------------------------------- configuration
 
