@@ -16,6 +16,7 @@ from tap.components.api import (
     RegionalApiArgs,
 )
 from tap.components.database import (
+    PORT,
     AuroraPostgres,
     AuroraPostgresArgs,
     GlobalDatabase,
@@ -579,6 +580,7 @@ class TapStack(pulumi.ComponentResource):
             # through its reader endpoint ("Using write forwarding in an Aurora PostgreSQL global
             # database").
             host=cluster.reader_endpoint if secondary else cluster.endpoint,
+            port=PORT,
             database_name=database.database_name,
             cluster_resource_id=cluster.cluster_resource_id,
             write_forwarding=database.write_forwarding_consistency if secondary else None,

@@ -7,6 +7,7 @@ import json
 from collections import Counter
 
 from tap import awsdata
+from tap.components.api import RECORD_MODEL
 from tap.naming import GLOBAL_CODE, region_code
 from tap.packaging import API_HANDLER, MIGRATION_HANDLER, function_zip
 from tests.conftest import PROJECT_DIR, Planned, is_taggable
@@ -50,8 +51,11 @@ def test_every_name_carries_the_suffix_and_a_region_code(planned: Planned) -> No
         assert resource["name"].startswith(f"tap-{suffix}-"), resource["name"]
         assert parts[1 + len(suffix.split("-"))] in codes, resource["name"]
         physical = resource["inputs"].get("name")
-        # API Gateway writes execution logs to a group whose name AWS fixes.
-        aws_fixed = str(physical).startswith("API-Gateway-Execution-Logs_")
+        # API Gateway writes execution logs to a group whose name AWS fixes, and names a model
+        # in letters and digits only, inside its REST API (whose name carries both).
+        aws_fixed = str(physical).startswith("API-Gateway-Execution-Logs_") or (
+            resource["type"] == "aws:apigateway/model:Model" and physical == RECORD_MODEL
+        )
         if isinstance(physical, str) and resource["custom"] and not aws_fixed:
             assert f"tap-{suffix}-" in physical, physical
 
@@ -592,4 +596,6 @@ def test_the_function_ships_the_repos_zip_with_a_machine_independent_path(
         assert function["inputs"]["code"] == {"<archive>": {"path": expected}}
         handlers.append(function["inputs"]["handler"])
     assert sorted(set(handlers)) == [API_HANDLER, MIGRATION_HANDLER]
-    assert handlers.count(MIGRATION_HANDLER) == 1
+    # One of each per region with a cluster.
+    assert handlers.count(MIGRATION_HANDLER) == len(planned.config.data_regions)
+    assert handlers.count(API_HANDLER) == len(planned.config.data_regions)

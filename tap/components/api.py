@@ -109,7 +109,8 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-# API Gateway model names are alphanumeric.
+# API Gateway model names are alphanumeric (no room for tap-<suffix>-...); a model belongs to
+# one REST API, whose own name carries the suffix and the region.
 RECORD_MODEL = "Record"
 JSON = "application/json"
 # API Gateway's error for a body its model refuses (and for one that is not JSON at all).
@@ -514,10 +515,11 @@ class RegionalApi(pulumi.ComponentResource):
             schema=json.dumps(record_schema(), sort_keys=True),
             opts=child,
         )
+        validator_name = labels.name("api", "validator", "body")
         self.validator = aws.apigateway.RequestValidator(
-            labels.name("api", "validator", "body"),
+            validator_name,
             rest_api=self.rest_api.id,
-            name="body",
+            name=validator_name,
             validate_request_body=True,
             validate_request_parameters=False,
             opts=child,

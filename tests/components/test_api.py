@@ -639,6 +639,7 @@ def test_post_records_is_validated_against_the_record_model_before_the_function(
     assert model["inputs"]["name"] == RECORD_MODEL == "Record"
     assert model["inputs"]["contentType"] == "application/json"
     assert json.loads(model["inputs"]["schema"]) == record_schema()
+    assert validator["inputs"]["name"] == validator["name"] == "tap-test-use1-api-validator-body"
     assert validator["inputs"]["validateRequestBody"] is True
     assert validator["inputs"]["validateRequestParameters"] is False
     validated = [m for m in of_type(resources, METHOD) if "requestValidatorId" in m["inputs"]]
