@@ -9,7 +9,9 @@ The database path, as the API sees it and as Aurora reports it:
 - connection errors: a CloudWatch Logs metric filter counts the function's JSON log lines that
   say the database could not be reached or logged in to (their messages are
   tap.functions.api.contract.CONNECTION_ERROR_MESSAGES) into `DatabaseConnectionErrors`, in the
-  namespace `tap/<environment suffix>`;
+  namespace `tap/<environment suffix>`. The handler writes each line to stdout itself (not
+  through the runtime's logging handler), and Lambda sends such output as it is ("Log and
+  monitor Python Lambda functions"), so each event is the handler's JSON object;
 - the writer's cluster: `CommitLatency` (Aurora MySQL and PostgreSQL, ms);
 - a global secondary: `AuroraForwardingReplicaDMLLatency` (the writes it forwards to the writer,
   ms; "Amazon CloudWatch metrics for write forwarding in Aurora PostgreSQL") and
