@@ -69,8 +69,9 @@ CANCELLING = "cancelling"
 # already retried them when one reaches us.
 THROTTLING = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded"})
 
-# The program-side step after a move (docs/runbook.md, "Moving the writer"). The config key is
-# introduced by the engineer who makes the program follow the writer; it is written here once.
+# The program-side step after a move (docs/runbook.md, "Moving the writer"): the key of
+# tap.config's DatabaseConfig.writer_region, written out here so that `tap --help` loads no
+# config model (a test keeps the two equal).
 WRITER_REGION_KEY = "tap:database.writerRegion"
 RUNBOOK_SECTION = 'docs/runbook.md, "Moving the writer"'
 AWS_SOURCE = (
@@ -104,7 +105,7 @@ class Topology:
     stack: str
     global_cluster: str
     clusters: Mapping[str, str]  # region -> member cluster identifier, in tap:regions order
-    program_writer: str  # where the program puts the writer: tap:primaryRegion
+    program_writer: str  # where the program treats the writer as being: tap:database.writerRegion
 
 
 def topology(config: StackConfig) -> Topology:
@@ -127,7 +128,7 @@ def topology(config: StackConfig) -> Topology:
         clusters={
             region: aurora_cluster_identifier(namer.for_region(region)) for region in config.regions
         },
-        program_writer=config.primary_region,
+        program_writer=config.writer_region,
     )
 
 
@@ -965,8 +966,8 @@ def show_move(move: Move, console: Console) -> None:
         console.say(f"  global writer endpoint: {state.endpoint}")
     if writer is not None and writer.region != top.program_writer:
         console.say(
-            f"  note: the program places the writer in {top.program_writer} "
-            f"(tap:primaryRegion); AWS has it in {writer.region}"
+            f"  note: the program treats {top.program_writer} as the writer "
+            f"({WRITER_REGION_KEY}); AWS has it in {writer.region}"
         )
     console.say()
     mode = move.mode

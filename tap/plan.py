@@ -12,6 +12,7 @@ does while recording what the stock mock monitor drops (protect, parents, depend
 from __future__ import annotations
 
 import hashlib
+import json
 import runpy
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -242,6 +243,8 @@ def _computed_outputs(
             ),
             "version": "$LATEST",
         }
+    if typ == "aws:lambda/invocation:Invocation":
+        return {"result": _migration_answer(inputs.get("input"))}
     if typ == "aws:apigateway/restApi:RestApi":
         return {
             "rootResourceId": f"root-{_short_hash(name, length=10)}",
@@ -315,6 +318,8 @@ def _computed_outputs(
             "endpoint": host,
             "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
             "port": 5432,
+            # RDS's form: "cluster-" and 26 upper-case letters and digits.
+            "clusterResourceId": f"cluster-{_short_hash(region, identifier, length=26).upper()}",
         }
         if inputs.get("manageMasterUserPassword"):
             secret = f"rds!cluster-{_short_hash(identifier, length=8)}"
@@ -408,6 +413,27 @@ def _acm_validation_option(domain: str) -> dict[str, str]:
             ".acm-validations.aws."
         ),
     }
+
+
+def _migration_answer(event: Any) -> str:
+    """What the migration function (tap.functions.api.migrate.handler) answers a deploy's
+    invocation for a database that already has every migration: the fake cloud's database is
+    always up to date. Its shape is the function's (MigrationResult.to_dict)."""
+    from tap.functions.api.migrate import load_migrations  # noqa: PLC0415 - stdlib only
+
+    try:
+        expected = json.loads(str(event))["migrationsHash"]
+    except (ValueError, KeyError, TypeError):
+        raise PlanError(f"the migration invocation's input is not its event: {event!r}") from None
+    return json.dumps(
+        {
+            "status": "up_to_date",
+            "applied": [],
+            "version": len(load_migrations()),
+            "unknownVersions": [],
+            "migrationsHash": expected,
+        }
+    )
 
 
 def _rds_domain(identifier: str, region: str) -> str:

@@ -16,10 +16,12 @@ from tap.components.api import (
     RegionalApiArgs,
 )
 from tap.components.database import (
+    PORT,
     AuroraPostgres,
     AuroraPostgresArgs,
     GlobalDatabase,
     GlobalDatabaseArgs,
+    secret_arn_in_region,
 )
 from tap.components.entrypoint import (
     HEALTH_METRICS_REGION,
@@ -29,7 +31,14 @@ from tap.components.entrypoint import (
     GlobalEntryPoint,
     RegionalTarget,
 )
-from tap.components.function import ApiFunction, ApiFunctionArgs
+from tap.components.function import (
+    ApiFunction,
+    ApiFunctionArgs,
+    DatabaseEndpoint,
+    FunctionPlacement,
+    MigrationFunction,
+    MigrationFunctionArgs,
+)
 from tap.components.kms import RegionalKey, RegionalKeyArgs
 from tap.components.monitoring import (
     AlarmThresholds,
@@ -166,19 +175,29 @@ class ApiTierArgs:
     iam_provider: aws.Provider
     # Only in the stack that owns the account's API Gateway settings (manageApiGatewayAccount).
     cloudwatch_role_arn: pulumi.Input[str] | None
+    # The region's bucket, which the dashboard shows.
     bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    db_cluster_arn: pulumi.Input[str] | None
+    # The region's cluster, as the API reaches it. None where the region has no cluster (dev and
+    # staging outside the primary region): no data path, so no function and no API there, only
+    # the region's alarms (docs/architecture.md, "Consistency per region").
+    database: DatabaseEndpoint | None
     db_cluster_identifier: pulumi.Input[str] | None
-    db_secret_arn: pulumi.Input[str] | None
+    # "writer" or "secondary" (a global database's member), which decides the database alarms.
+    db_role: str | None
+    # The migration's checked result: the function's new code waits for it.
+    schema_ready: pulumi.Input[pulumi.Resource] | None
     replication: ReplicationWatch | None
 
 
 class ApiTier(pulumi.ComponentResource):
-    """One region's serverless API: the function, the REST API in front of it, and its alarms."""
+    """One region's serverless API: the function, the REST API in front of it, and its alarms.
 
-    function: ApiFunction
-    api: RegionalApi
+    Where the region has no database there is no function and no API: only the monitoring of
+    what the region does run (its NAT gateways).
+    """
+
+    function: ApiFunction | None
+    api: RegionalApi | None
     monitoring: Monitoring
     outputs: dict[str, Any]
 
@@ -191,58 +210,60 @@ class ApiTier(pulumi.ComponentResource):
         network = deployment.network
         child = pulumi.ResourceOptions(parent=self)
         function = config.function
-        self.function = ApiFunction(
-            labels.name("function"),
-            ApiFunctionArgs(
-                labels=labels,
-                region=region,
-                environment=config.environment,
-                version=_version(),
-                account_id=args.account_id,
-                partition=args.partition,
-                subnet_ids=network.subnet_ids["private"],
-                security_group_id=deployment.security_groups.app.id,
-                kms_key_arn=deployment.key.key_arn,
-                bucket_name=args.bucket_name,
-                bucket_arn=args.bucket_arn,
-                memory_mb=function.memory_mb,
-                timeout_seconds=function.timeout_seconds,
-                reserved_concurrency=function.reserved_concurrency,
-                log_retention_days=config.log_retention_days,
-                runtime=function.runtime,
-                architecture=function.architecture,
-                image_uri=function.image_uri(region),
-                db_secret_arn=args.db_secret_arn,
-                db_cluster_arn=args.db_cluster_arn,
-                iam_provider=args.iam_provider,
-            ),
-            opts=child,
-        )
         api = config.api
-        private = api.endpoint_type == "PRIVATE"
-        self.api = RegionalApi(
-            labels.name("rest-api"),
-            RegionalApiArgs(
-                labels=labels,
-                region=region,
-                function_name=self.function.function_name,
-                function_invoke_arn=self.function.invoke_arn,
-                endpoint_type=api.endpoint_type,
-                vpc_endpoint_id=(
-                    network.interface_endpoint_ids[EXECUTE_API]
-                    if private and isinstance(network, Network)
-                    else None
+        self.function = self.api = None
+        if args.database is not None:
+            self.function = ApiFunction(
+                labels.name("function"),
+                ApiFunctionArgs(
+                    placement=FunctionPlacement(
+                        labels=labels,
+                        region=region,
+                        account_id=args.account_id,
+                        partition=args.partition,
+                        subnet_ids=network.subnet_ids["private"],
+                        security_group_id=deployment.security_groups.app.id,
+                        kms_key_arn=deployment.key.key_arn,
+                        log_retention_days=config.log_retention_days,
+                        runtime=function.runtime,
+                        architecture=function.architecture,
+                        image_uri=function.image_uri(region),
+                        iam_provider=args.iam_provider,
+                    ),
+                    environment=config.environment,
+                    version=_version(),
+                    database=args.database,
+                    memory_mb=function.memory_mb,
+                    timeout_seconds=function.timeout_seconds,
+                    reserved_concurrency=function.reserved_concurrency,
+                    schema_ready=args.schema_ready,
                 ),
-                kms_key_arn=deployment.key.key_arn,
-                log_retention_days=config.log_retention_days,
-                execution_log_level=api.execution_log_level,
-                throttling_burst_limit=api.throttling_burst_limit,
-                throttling_rate_limit=api.throttling_rate_limit,
-                cloudwatch_role_arn=args.cloudwatch_role_arn,
-                stage_name=api.stage_name,
-            ),
-            opts=child,
-        )
+                opts=child,
+            )
+            private = api.endpoint_type == "PRIVATE"
+            self.api = RegionalApi(
+                labels.name("rest-api"),
+                RegionalApiArgs(
+                    labels=labels,
+                    region=region,
+                    function_name=self.function.function_name,
+                    function_invoke_arn=self.function.invoke_arn,
+                    endpoint_type=api.endpoint_type,
+                    vpc_endpoint_id=(
+                        network.interface_endpoint_ids[EXECUTE_API]
+                        if private and isinstance(network, Network)
+                        else None
+                    ),
+                    kms_key_arn=deployment.key.key_arn,
+                    log_retention_days=config.log_retention_days,
+                    execution_log_level=api.execution_log_level,
+                    throttling_burst_limit=api.throttling_burst_limit,
+                    throttling_rate_limit=api.throttling_rate_limit,
+                    cloudwatch_role_arn=args.cloudwatch_role_arn,
+                    stage_name=api.stage_name,
+                ),
+                opts=child,
+            )
         thresholds = config.monitoring.thresholds
         self.monitoring = Monitoring(
             labels.name("monitoring"),
@@ -253,11 +274,13 @@ class ApiTier(pulumi.ComponentResource):
                 partition=args.partition,
                 kms_key_arn=deployment.key.key_arn,
                 alarm_email=config.monitoring.alarm_email,
-                function_name=self.function.function_name,
-                api_name=self.api.api_name,
+                function_name=self.function.function_name if self.function else None,
+                function_log_group_name=self.function.log_group.name if self.function else None,
+                api_name=self.api.api_name if self.api else None,
                 stage_name=api.stage_name,
                 bucket_name=args.bucket_name,
                 db_cluster_identifier=args.db_cluster_identifier,
+                db_role=args.db_role or "writer",
                 replication=args.replication,
                 nat_gateway_ids=(
                     [nat.id for nat in network.nat_gateways] if isinstance(network, Network) else []
@@ -270,27 +293,34 @@ class ApiTier(pulumi.ComponentResource):
                     db_cpu_percent=thresholds.db_cpu_percent,
                     db_freeable_memory_bytes=thresholds.db_free_memory_mb * 1024**2,
                     db_connections=thresholds.db_connections,
+                    db_connection_errors=thresholds.db_connection_errors,
+                    db_commit_latency_ms=thresholds.db_commit_latency_ms,
+                    db_forwarded_write_latency_ms=thresholds.db_forwarded_write_latency_ms,
+                    db_rpo_lag_ms=thresholds.db_rpo_lag_ms,
                     replication_latency_seconds=thresholds.replication_latency_seconds,
                     nat_packets_dropped=thresholds.nat_packet_drops,
                 ),
             ),
             opts=child,
         )
-        self.outputs = {
-            "invokeUrl": self.api.invoke_url,
-            "restApiId": self.api.rest_api.id,
-            "stageName": api.stage_name,
-            "endpointType": api.endpoint_type,
-            "functionName": self.function.function_name,
-            "functionArn": self.function.function_arn,
-            "dashboardName": self.monitoring.dashboard_name,
-            "alarmTopicArn": self.monitoring.topic_arn,
-            "alarmNames": [alarm.name for alarm in self.monitoring.alarms.values()],
-            "logGroupNames": [
+        log_groups: list[pulumi.Output[str]] = []
+        if self.function is not None and self.api is not None:
+            log_groups = [
                 self.function.log_group.name,
                 self.api.access_log_group.name,
                 self.api.execution_log_group.name,
-            ],
+            ]
+        self.outputs = {
+            "invokeUrl": self.api.invoke_url if self.api else None,
+            "restApiId": self.api.rest_api.id if self.api else None,
+            "stageName": api.stage_name if self.api else None,
+            "endpointType": api.endpoint_type if self.api else None,
+            "functionName": self.function.function_name if self.function else None,
+            "functionArn": self.function.function_arn if self.function else None,
+            "dashboardName": self.monitoring.dashboard_name,
+            "alarmTopicArn": self.monitoring.topic_arn,
+            "alarmNames": [alarm.name for alarm in self.monitoring.alarms.values()],
+            "logGroupNames": log_groups,
         }
         self.register_outputs(self.outputs)
 
@@ -310,6 +340,9 @@ class TapStack(pulumi.ComponentResource):
     regions: dict[str, RegionalDeployment]
     storage: ReplicatedStorage
     database: AuroraPostgres | GlobalDatabase
+    # One per region with a cluster; the writer's (`migration`) is invoked at deploy.
+    migrations: dict[str, MigrationFunction]
+    migration: MigrationFunction
     api_tiers: dict[str, ApiTier]
     entry_point: GlobalEntryPoint | None
     password_policy: AccountPasswordPolicy | None
@@ -357,6 +390,12 @@ class TapStack(pulumi.ComponentResource):
 
         self.storage = self._storage(config, account_id, partition)
         self.database = self._database(config, account_id, partition)
+        self._writer_region = config.writer_region
+        self.migrations = {
+            region: self._migration(config, region, account_id, partition)
+            for region in self._clusters
+        }
+        self.migration = self.migrations[config.writer_region]
         self.api_tiers = self._api_tiers(config, account_id, partition)
         self.entry_point = self._entry_point(config, account_id, partition)
 
@@ -490,6 +529,101 @@ class TapStack(pulumi.ComponentResource):
             iam_provider=self.providers[config.primary_region],
         )
 
+    def _migration(
+        self,
+        config: StackConfig,
+        region: str,
+        account_id: pulumi.Output[str],
+        partition: pulumi.Output[str],
+    ) -> MigrationFunction:
+        """`region`'s migration function (its VPC, its cluster's endpoint, the master secret's
+        copy in that region), invoked at deploy where the writer is.
+
+        Every region with a cluster has one, so that moving the writer creates and deletes no
+        function and no log group (log groups are stateful: `tap diff` would rightly flag the
+        delete); only the invocation moves.
+        """
+        deployment = self.regions[region]
+        cluster = self._clusters[region]
+        function = config.function
+        return MigrationFunction(
+            deployment.labels.name("db-migration"),
+            MigrationFunctionArgs(
+                placement=FunctionPlacement(
+                    labels=deployment.labels,
+                    region=region,
+                    account_id=account_id,
+                    partition=partition,
+                    subnet_ids=deployment.network.subnet_ids["private"],
+                    security_group_id=deployment.security_groups.app.id,
+                    kms_key_arn=deployment.key.key_arn,
+                    log_retention_days=config.log_retention_days,
+                    runtime=function.runtime,
+                    architecture=function.architecture,
+                    image_uri=function.image_uri(region),
+                    iam_provider=self.providers[config.primary_region],
+                ),
+                host=cluster.endpoint,
+                database_name=config.database.database_name,
+                admin_secret_arn=self._admin_secret_arn(region),
+                cluster_resource_id=cluster.cluster_resource_id,
+                waits_for=[*cluster.instances, *self._secret_versions()],
+                invoke=region == config.writer_region,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[region]]),
+        )
+
+    def _secret_versions(self) -> list[pulumi.Resource]:
+        """The generated master secret's value (a global database's); RDS writes a regional
+        cluster's managed secret itself, with the cluster."""
+        if isinstance(self.database, GlobalDatabase) and self.database.credentials is not None:
+            return [self.database.credentials.secret_version]
+        return []
+
+    def _admin_secret_arn(self, region: str) -> pulumi.Output[str]:
+        """The master secret as `region` holds it: a regional cluster's own, or the global
+        database's generated secret (replicated to every member region) there.
+
+        Its ARN is an address, not the password: the migration function's environment and
+        policy carry it in clear so reviewers can read the policy in the plan.
+        """
+        arn = pulumi.Output.unsecret(self.database.master_secret_arn)
+
+        def in_region(value: str | None) -> str:
+            if not value:
+                raise pulumi.RunError(
+                    "the Aurora cluster reports no master secret (RDS had not created it): the "
+                    "migration function has no login; run the deploy again"
+                )
+            return secret_arn_in_region(value, region)
+
+        return arn.apply(in_region)
+
+    def _database_endpoint(self, config: StackConfig, region: str) -> DatabaseEndpoint | None:
+        """How `region`'s API reaches its cluster, or None where the region has no cluster."""
+        cluster = self._clusters.get(region)
+        if cluster is None:
+            return None
+        database = config.database
+        secondary = region != config.writer_region
+        return DatabaseEndpoint(
+            # A global secondary's writer endpoint is inactive: reads and forwarded writes go
+            # through its reader endpoint ("Using write forwarding in an Aurora PostgreSQL global
+            # database").
+            host=cluster.reader_endpoint if secondary else cluster.endpoint,
+            port=PORT,
+            database_name=database.database_name,
+            cluster_resource_id=cluster.cluster_resource_id,
+            write_forwarding=database.write_forwarding_consistency if secondary else None,
+            # Serverless v2 resumes from zero ACUs in seconds: let the first connect wait for it
+            # (the handler still answers before the invocation's timeout).
+            connect_timeout_seconds=(
+                config.function.timeout_seconds
+                if database.serverless and database.serverless_min_capacity == 0
+                else None
+            ),
+        )
+
     def _api_tiers(
         self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
     ) -> dict[str, ApiTier]:
@@ -508,7 +642,6 @@ class TapStack(pulumi.ComponentResource):
         tiers = {}
         for region, deployment in self.regions.items():
             is_primary = region == config.primary_region
-            bucket = self.storage.buckets[region]
             cluster = self._clusters.get(region)
             tiers[region] = ApiTier(
                 deployment.labels.name("api-tier"),
@@ -519,20 +652,17 @@ class TapStack(pulumi.ComponentResource):
                     partition=partition,
                     iam_provider=primary,
                     cloudwatch_role_arn=cloudwatch_role_arn,
-                    bucket_name=bucket.bucket_name,
-                    bucket_arn=bucket.bucket_arn,
-                    db_cluster_arn=cluster.cluster_arn if cluster else None,
+                    bucket_name=self.storage.buckets[region].bucket_name,
+                    database=self._database_endpoint(config, region),
                     db_cluster_identifier=cluster.cluster_identifier if cluster else None,
-                    # The secret lives with the writer; secondaries are read-only for now. Its ARN
-                    # is an address, not the password: the role policy and the env var carry it
-                    # in clear so reviewers can read the policy in the plan.
-                    db_secret_arn=(
-                        pulumi.Output.unsecret(self.database.master_secret_arn).apply(
-                            lambda arn: arn or ""
-                        )
-                        if is_primary
-                        else None
+                    db_role=(
+                        None
+                        if cluster is None
+                        else "writer"
+                        if region == config.writer_region
+                        else "secondary"
                     ),
+                    schema_ready=self.migration.ready,
                     replication=self._replication_watch(config) if is_primary else None,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[region]]),
@@ -577,14 +707,14 @@ class TapStack(pulumi.ComponentResource):
                         region=region,
                         labels=self.regions[region].labels,
                         provider=self.providers[region],
-                        rest_api_id=tier.api.rest_api.id,
-                        stage_name=tier.api.stage_name,
-                        invoke_url=tier.api.invoke_url,
+                        rest_api_id=api.rest_api.id,
+                        stage_name=api.stage_name,
+                        invoke_url=api.invoke_url,
                     )
                     for region, tier in self.api_tiers.items()
-                    # A region without a database answers /health 503 for good: routing to it
-                    # would only keep its health check and alarm red.
-                    if region in config.database_regions
+                    # Only regions with a database have an API (ApiTier): the others have no
+                    # data path to serve, so nothing to route to.
+                    if (api := tier.api) is not None
                 ],
                 dns_provider=self.providers[config.primary_region],
                 alarm_labels=_labels(config, alarm_namer),
@@ -622,17 +752,21 @@ class TapStack(pulumi.ComponentResource):
         cluster = self._clusters.get(region)
         if cluster is None:
             return None
-        is_writer = region == self._primary_region
+        is_writer = region == self._writer_region
         outputs: dict[str, Any] = {
             "role": "writer" if is_writer else "secondary",
             "clusterArn": cluster.cluster_arn,
             "clusterIdentifier": cluster.cluster_identifier,
+            "clusterResourceId": cluster.cluster_resource_id,
             "endpoint": cluster.endpoint,
             "readerEndpoint": cluster.reader_endpoint,
         }
-        if is_writer:
-            # Not a password, but it locates one: outputs carry it only as a secret.
-            outputs["masterSecretArn"] = pulumi.Output.secret(self.database.master_secret_arn)
+        migration = self.migrations[region]
+        # Not a password, but it locates one: outputs carry it only as a secret.
+        outputs["masterSecretArn"] = pulumi.Output.secret(self._admin_secret_arn(region))
+        outputs["migrationFunctionName"] = migration.function_name
+        if migration.result is not None:
+            outputs["schemaVersion"] = migration.result.apply(lambda answer: answer["version"])
         return outputs
 
     def _regional_provider(self, config: StackConfig, namer: Namer) -> aws.Provider:

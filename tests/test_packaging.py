@@ -196,6 +196,7 @@ def test_the_zip_holds_the_sources_the_stubs_and_the_locked_driver(built: Path) 
     assert sources == [
         "__init__.py",
         "certs/rds-global-bundle.pem",
+        "contract.py",
         "db.py",
         "handler.py",
         "jsonlog.py",

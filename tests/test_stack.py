@@ -8,8 +8,9 @@ import json
 from collections import Counter
 
 from tap import awsdata
+from tap.components.api import RECORD_MODEL
 from tap.naming import GLOBAL_CODE, region_code
-from tap.packaging import API_HANDLER, function_zip
+from tap.packaging import API_HANDLER, MIGRATION_HANDLER, function_zip
 from tests.conftest import (
     DNS_DOMAIN,
     DNS_STACK,
@@ -59,10 +60,13 @@ def test_every_name_carries_the_suffix_and_a_region_code(planned: Planned) -> No
         assert resource["name"].startswith(f"tap-{suffix}-"), resource["name"]
         assert parts[1 + len(suffix.split("-"))] in codes, resource["name"]
         physical = resource["inputs"].get("name")
-        # API Gateway writes execution logs to a group whose name AWS fixes; a Route 53
+        # API Gateway writes execution logs to a group whose name AWS fixes, and names a model
+        # in letters and digits only, inside its REST API (whose name carries both); a Route 53
         # record's `name` is a DNS name, the user's (tap:dns) or ACM's validation name.
-        aws_fixed = str(physical).startswith("API-Gateway-Execution-Logs_") or (
-            resource["type"] == "aws:route53/record:Record"
+        aws_fixed = (
+            str(physical).startswith("API-Gateway-Execution-Logs_")
+            or (resource["type"] == "aws:apigateway/model:Model" and physical == RECORD_MODEL)
+            or resource["type"] == "aws:route53/record:Record"
         )
         if isinstance(physical, str) and resource["custom"] and not aws_fixed:
             assert f"tap-{suffix}-" in physical, physical
@@ -463,22 +467,37 @@ def _walk(value: object, key: str = "") -> list[tuple[str, object]]:
 FUNCTION = "aws:lambda/function:Function"
 
 
-def test_every_region_serves_the_api(planned: Planned) -> None:
+def test_the_api_serves_where_there_is_a_data_path(planned: Planned) -> None:
+    data_regions = planned.config.data_regions
     for region in planned.config.regions:
         types = Counter(r["type"] for r in planned.cloud_resources() if r["region"] == region)
-        assert types[FUNCTION] == 1
-        assert types["aws:apigateway/restApi:RestApi"] == 1
-        assert types["aws:apigateway/stage:Stage"] == 1
+        serves = region in data_regions
+        api_function = f"tap-{planned.config.environment_suffix}-{region_code(region)}-api"
+        assert [f["name"] for f in planned.of_type(FUNCTION) if f["region"] == region].count(
+            api_function
+        ) == int(serves)
+        assert types["aws:apigateway/restApi:RestApi"] == int(serves)
+        assert types["aws:apigateway/stage:Stage"] == int(serves)
+        # Every region is watched, with or without an API.
         assert types["aws:cloudwatch/dashboard:Dashboard"] == 1
         assert types["aws:sns/topic:Topic"] == 1
         api = planned.manifest["outputs"]["regions"][region]["api"]
-        assert api["invokeUrl"].startswith("https://")
-        assert region in api["invokeUrl"]
-        assert (
-            api["functionName"]
-            == f"tap-{planned.config.environment_suffix}-{region_code(region)}-api"
-        )
         assert api["dashboardName"].endswith("-dashboard")
+        if serves:
+            assert api["invokeUrl"].startswith("https://")
+            assert region in api["invokeUrl"]
+            assert api["functionName"] == api_function
+        else:
+            assert api["invokeUrl"] is None and api["functionName"] is None
+            assert api["restApiId"] is None and api["logGroupNames"] == []
+
+
+def test_prod_serves_every_region_and_the_others_only_their_primary(
+    plans: dict[str, Planned],
+) -> None:
+    assert plans["prod"].config.data_regions == plans["prod"].config.regions
+    for stack in ("dev", "staging"):
+        assert plans[stack].config.data_regions == (plans[stack].config.primary_region,)
 
 
 def test_iam_policies_have_no_wildcard_actions_and_only_documented_star_resources(
@@ -530,7 +549,16 @@ def test_alarms_cover_the_regions_database_and_replication(planned: Planned) -> 
     for region in planned.config.regions:
         prefix = f"tap-{planned.config.environment_suffix}-{region_code(region)}-alarm-"
         mine = {n.removeprefix(prefix) for n in names if n.startswith(prefix)}
-        assert {"lambda-errors", "lambda-throttles", "api-5xx-errors", "api-p99-latency"} <= mine
+        api_alarms = {
+            "lambda-errors",
+            "lambda-throttles",
+            "api-5xx-errors",
+            "api-p99-latency",
+            "db-connection-errors",
+        }
+        serves = region in planned.config.data_regions
+        assert (api_alarms <= mine) == serves
+        assert not (api_alarms & mine) or serves
         assert ("db-cpu" in mine) == (outputs[region]["database"] is not None)
         replicated = (
             planned.config.storage.replication_time_control
@@ -543,7 +571,7 @@ def test_alarms_cover_the_regions_database_and_replication(planned: Planned) -> 
         assert len([n for n in mine if n.startswith("nat-")]) == nat_count
 
 
-def test_the_function_runs_in_private_subnets_of_two_or_more_azs(planned: Planned) -> None:
+def test_the_functions_run_in_private_subnets_of_two_or_more_azs(planned: Planned) -> None:
     outputs = planned.manifest["outputs"]["regions"]
     for function in planned.of_type(FUNCTION):
         region = function["region"]
@@ -559,6 +587,11 @@ def test_the_function_runs_in_private_subnets_of_two_or_more_azs(planned: Planne
         assert vpc["securityGroupIds"] == [outputs[region]["securityGroupIds"]["app"]]
         assert function["inputs"]["tracingConfig"] == {"mode": "Active"}
         assert _key_region(function["inputs"]["kmsKeyArn"]) == region
+        if function["name"].endswith("-db-migrate"):
+            # One run at a time, as long as Lambda allows: DDL may take a while.
+            assert function["inputs"]["reservedConcurrentExecutions"] == 1
+            assert function["inputs"]["timeout"] == 900
+            continue
         assert (
             function["inputs"]["reservedConcurrentExecutions"]
             == planned.config.function.reserved_concurrency
@@ -666,9 +699,14 @@ def test_the_function_ships_the_repos_zip_with_a_machine_independent_path(
     planned: Planned,
 ) -> None:
     expected = function_zip().relative_to(PROJECT_DIR).as_posix()
+    handlers = []
     for function in planned.of_type(FUNCTION):
         assert function["inputs"]["code"] == {"<archive>": {"path": expected}}
-        assert function["inputs"]["handler"] == API_HANDLER
+        handlers.append(function["inputs"]["handler"])
+    assert sorted(set(handlers)) == [API_HANDLER, MIGRATION_HANDLER]
+    # One of each per region with a cluster.
+    assert handlers.count(MIGRATION_HANDLER) == len(planned.config.data_regions)
+    assert handlers.count(API_HANDLER) == len(planned.config.data_regions)
 
 
 # --- the global entry point (tap:dns) -------------------------------------------------------------

@@ -17,6 +17,11 @@ RegionalApi, per region:
   standard private-API resource policy), its resources and methods, each a Lambda proxy
   integration: `GET /health` is open, every other method needs SigV4 (AWS_IAM), and a catch-all
   `ANY /{proxy+}` sends unknown routes to the function's JSON 404;
+- validates the body of `POST /records` before the function runs: a request validator and a
+  JSON-schema model (draft 4, what API Gateway reads) built from the handler's own limits
+  (tap.functions.api.contract), and a gateway response that answers a refused body with the
+  handler's JSON error shape and headers. The handler still checks everything itself (the size
+  limit, finite numbers, text PostgreSQL can store: what a JSON schema cannot say);
 - a deployment that is replaced whenever the API's definition changes (a sha256 of a canonical
   description of it, see `redeployment_hash`), and a stage pointing at it with X-Ray tracing
   and JSON access logs to a KMS-encrypted log group;
@@ -42,6 +47,7 @@ import pulumi_aws as aws
 from tap.components.logs import encrypted_log_group
 from tap.components.policies import document, render, service_assume_role
 from tap.components.roles import service_role
+from tap.functions.api.contract import MAX_TYPE_LENGTH, RECORD_FIELDS, SECURITY_HEADERS
 from tap.naming import Labels
 
 API_GATEWAY_SERVICE = "apigateway.amazonaws.com"
@@ -81,6 +87,8 @@ class Route:
     path: str
     authorization: str
     request_parameters: tuple[tuple[str, bool], ...] = ()
+    # The JSON body is checked against RECORD_MODEL before the function runs.
+    validates_record: bool = False
 
     @property
     def key(self) -> str:
@@ -96,7 +104,7 @@ class Route:
 # What the handler (tap/functions/api) serves. Only the health check is unauthenticated.
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "NONE"),
-    Route("POST", "/records", "AWS_IAM"),
+    Route("POST", "/records", "AWS_IAM", validates_record=True),
     Route("GET", "/records/{id}", "AWS_IAM", (("method.request.path.id", True),)),
     # Catch-alls, so a wrong method or an unknown path reaches the handler's JSON 405/404
     # instead of API Gateway's bare 403 "Missing Authentication Token".
@@ -104,6 +112,75 @@ ROUTES: tuple[Route, ...] = (
     Route("ANY", "/records/{id}", "AWS_IAM", (("method.request.path.id", True),)),
     Route("ANY", "/{proxy+}", "AWS_IAM", (("method.request.path.proxy", True),)),
 )
+
+
+# API Gateway model names are alphanumeric (no room for tap-<suffix>-...); a model belongs to
+# one REST API, whose own name carries the suffix and the region.
+RECORD_MODEL = "Record"
+JSON = "application/json"
+# API Gateway's error for a body its model refuses (and for one that is not JSON at all).
+BAD_REQUEST_BODY = "BAD_REQUEST_BODY"
+INVALID_BODY_CODE = "invalid_body"  # the handler's code for a body of the wrong shape
+
+
+def record_schema() -> dict[str, Any]:
+    """`POST /records`'s body as JSON Schema draft 4, from the handler's limits: an object with
+    exactly `type` (a string with a non-blank character, at most MAX_TYPE_LENGTH characters) and
+    `payload` (an object)."""
+    properties: dict[str, Any] = {
+        "type": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_TYPE_LENGTH,
+            # The handler refuses a type that is only whitespace.
+            "pattern": "\\S",
+        },
+        "payload": {"type": "object"},
+    }
+    if set(properties) != RECORD_FIELDS:
+        raise ValueError(
+            f"the record model describes {sorted(properties)}, the handler takes "
+            f"{sorted(RECORD_FIELDS)}"
+        )
+    return {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": RECORD_MODEL,
+        "type": "object",
+        "required": sorted(RECORD_FIELDS),
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+def invalid_body_template() -> str:
+    """The body API Gateway answers a refused record with: the handler's error shape.
+
+    A fixed message: the validator's own text can hold quotes that would break the JSON.
+    """
+    return json.dumps(
+        {
+            "error": {
+                "code": INVALID_BODY_CODE,
+                "message": (
+                    "the body must be a JSON object with exactly a non-empty string `type` (at "
+                    f"most {MAX_TYPE_LENGTH} characters) and an object `payload`"
+                ),
+            },
+            "requestId": "$context.requestId",
+        },
+        separators=(",", ":"),
+    )
+
+
+def gateway_response_headers() -> dict[str, str]:
+    """The handler's response headers as gateway response parameters (static values are
+    quoted with '). A value with a quote of its own cannot be written that way (the CSP's
+    'none'): that header is for documents, and a JSON error is not one."""
+    return {
+        f"gatewayresponse.header.{name}": f"'{value}'"
+        for name, value in SECURITY_HEADERS.items()
+        if "'" not in value
+    }
 
 
 def path_slug(path: str) -> str:
@@ -188,6 +265,7 @@ def api_definition(
                 "httpMethod": route.method,
                 "authorization": route.authorization,
                 "requestParameters": dict(sorted(route.request_parameters)),
+                "requestModels": {JSON: RECORD_MODEL} if route.validates_record else {},
                 "integration": {
                     "type": "AWS_PROXY",
                     "httpMethod": "POST",
@@ -196,6 +274,14 @@ def api_definition(
             }
             for route in sorted(routes, key=lambda r: (r.path, r.method))
         ],
+        # A changed model or error response is a new deployment too.
+        "models": {RECORD_MODEL: record_schema()},
+        "gatewayResponses": {
+            BAD_REQUEST_BODY: {
+                "headers": gateway_response_headers(),
+                "template": invalid_body_template(),
+            }
+        },
     }
 
 
@@ -318,6 +404,9 @@ class RegionalApiArgs:
 class RegionalApi(pulumi.ComponentResource):
     account: aws.apigateway.Account | None
     rest_api: aws.apigateway.RestApi
+    record_model: aws.apigateway.Model
+    validator: aws.apigateway.RequestValidator
+    invalid_body_response: aws.apigateway.Response
     resources: dict[str, aws.apigateway.Resource]
     methods: dict[str, aws.apigateway.Method]
     integrations: dict[str, aws.apigateway.Integration]
@@ -384,6 +473,7 @@ class RegionalApi(pulumi.ComponentResource):
         self.api_name = self.rest_api.name
         self.execution_arn = self.rest_api.execution_arn
 
+        self._validation()
         self.resources = self._resources()
         self.methods, self.integrations = self._routes()
         self.deployment = self._deployment(endpoint_ids, policy)
@@ -429,6 +519,38 @@ class RegionalApi(pulumi.ComponentResource):
             }
         )
 
+    def _validation(self) -> None:
+        """The record model, the validator that applies it, and the answer to a refused body."""
+        labels = self._labels
+        child = pulumi.ResourceOptions(parent=self)
+        self.record_model = aws.apigateway.Model(
+            labels.name("api", "model", "record"),
+            rest_api=self.rest_api.id,
+            name=RECORD_MODEL,
+            description="POST /records body: the handler's limits (tap.functions.api.contract)",
+            content_type=JSON,
+            schema=json.dumps(record_schema(), sort_keys=True),
+            opts=child,
+        )
+        validator_name = labels.name("api", "validator", "body")
+        self.validator = aws.apigateway.RequestValidator(
+            validator_name,
+            rest_api=self.rest_api.id,
+            name=validator_name,
+            validate_request_body=True,
+            validate_request_parameters=False,
+            opts=child,
+        )
+        self.invalid_body_response = aws.apigateway.Response(
+            labels.name("api", "response", "bad-request-body"),
+            rest_api_id=self.rest_api.id,
+            response_type=BAD_REQUEST_BODY,
+            status_code="400",
+            response_templates={JSON: invalid_body_template()},
+            response_parameters=gateway_response_headers(),
+            opts=child,
+        )
+
     def _resources(self) -> dict[str, aws.apigateway.Resource]:
         resources: dict[str, aws.apigateway.Resource] = {}
         for path in resource_paths(ROUTES):
@@ -457,6 +579,8 @@ class RegionalApi(pulumi.ComponentResource):
                 http_method=route.method,
                 authorization=route.authorization,
                 request_parameters=dict(route.request_parameters) or None,
+                request_validator_id=self.validator.id if route.validates_record else None,
+                request_models={JSON: self.record_model.name} if route.validates_record else None,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             integrations[route.key] = aws.apigateway.Integration(
@@ -504,7 +628,11 @@ class RegionalApi(pulumi.ComponentResource):
             triggers={"redeployment": redeployment},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*self.methods.values(), *self.integrations.values()],
+                depends_on=[
+                    *self.methods.values(),
+                    *self.integrations.values(),
+                    self.invalid_body_response,
+                ],
                 delete_before_replace=False,
             ),
         )

@@ -53,8 +53,22 @@ MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 # every member, as pulumi-aws's GlobalCluster docs advise for global members; a major upgrade
 # is a deliberate operation (docs/configuration.md).
 ENGINE_VERSION_IGNORED = ("engineVersion",)
-# A secondary's replication source is set by RDS when it joins the global cluster.
-SECONDARY_IGNORED = ("replicationSourceIdentifier", *ENGINE_VERSION_IGNORED)
+# What AWS changes on a global database's members, and the program must not fight:
+# - replicationSourceIdentifier: RDS sets it on a secondary when it joins, and moves it when the
+#   writer moves (`tap failover`): the demoted writer gets one, the promoted secondary loses it;
+# - globalClusterIdentifier: after an unplanned failover the old writer's cluster is out of the
+#   global cluster until Aurora adds it back as a secondary. Membership is decided at create;
+#   an existing cluster cannot be added to a global cluster by an update, so the program would
+#   only fail trying.
+# The primary's create-time settings (masterUsername, databaseName, masterPassword) and the
+# secondaries' sourceRegion stay as created: RDS reports the first two unchanged after a move
+# and the provider does not read the others back, so they plan no change. The writer's role
+# moves with tap:database.writerRegion, which changes no cluster (docs/runbook.md).
+GLOBAL_MEMBER_IGNORED = (
+    "globalClusterIdentifier",
+    "replicationSourceIdentifier",
+    *ENGINE_VERSION_IGNORED,
+)
 
 # Stand-in for the global cluster id while checking the wiring, before the GlobalCluster exists.
 _PENDING_GLOBAL_ID = "pending-global-cluster"
@@ -225,6 +239,12 @@ class AuroraPostgresArgs:
     source_region: str | None = None
     # Only for a global primary, where AWS cannot manage the password (see module doc).
     master_password: pulumi.Input[str] | None = None
+    # Aurora global write forwarding (EnableGlobalWriteForwarding): a secondary forwards the
+    # writes it receives to the writer. GlobalDatabase sets it on every member, the primary
+    # included: there AWS keeps it unused until a switchover or failover demotes the primary,
+    # which then forwards at once, with no deploy in between (the CloudFormation schema of
+    # AWS::RDS::DBCluster, EnableGlobalWriteForwarding).
+    global_write_forwarding: bool = False
     # What the cluster must wait for: a secondary waits for the primary and its instances.
     depends_on: Sequence[pulumi.Resource] = ()
 
@@ -267,6 +287,11 @@ def _check_secondary(args: AuroraPostgresArgs) -> None:
 def _check_writer(args: AuroraPostgresArgs) -> None:
     if args.source_region is not None:
         raise ValueError("source_region applies only to a secondary cluster")
+    if args.global_write_forwarding and not args.is_global:
+        raise ValueError(
+            "global_write_forwarding needs global_cluster_identifier: only members of an Aurora "
+            "global database forward writes"
+        )
     if args.master_username is None or args.database_name is None:
         raise ValueError("a standalone or primary cluster needs master_username and database_name")
     if args.is_global and args.master_password is None:
@@ -305,6 +330,9 @@ class AuroraPostgres(pulumi.ComponentResource):
     reader_endpoint: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
     cluster_identifier: pulumi.Output[str]
+    # The cluster's immutable resource id (cluster-ABC...): IAM database authentication names it
+    # in `rds-db:connect` resource ARNs.
+    cluster_resource_id: pulumi.Output[str]
     engine_version: pulumi.Output[str]  # the release the cluster is created with
     # None for global members (no managed secret) and until RDS reports the secret.
     master_secret_arn: pulumi.Output[str | None]
@@ -371,6 +399,7 @@ class AuroraPostgres(pulumi.ComponentResource):
         self.reader_endpoint = self.cluster.reader_endpoint
         self.cluster_arn = self.cluster.arn
         self.cluster_identifier = self.cluster.cluster_identifier
+        self.cluster_resource_id = self.cluster.cluster_resource_id
         secret_arn: pulumi.Output[str | None] = (
             pulumi.Output.from_input(None)
             if args.is_global
@@ -383,6 +412,7 @@ class AuroraPostgres(pulumi.ComponentResource):
                 "readerEndpoint": self.reader_endpoint,
                 "clusterArn": self.cluster_arn,
                 "clusterIdentifier": self.cluster_identifier,
+                "clusterResourceId": self.cluster_resource_id,
                 "masterSecretArn": self.master_secret_arn,
             }
         )
@@ -415,7 +445,7 @@ class AuroraPostgres(pulumi.ComponentResource):
         # (the provider's own global example skips it there).
         skip_snapshot = args.skip_final_snapshot or args.secondary
         managed_password = not args.is_global
-        ignored = SECONDARY_IGNORED if args.secondary else ENGINE_VERSION_IGNORED
+        ignored = GLOBAL_MEMBER_IGNORED if args.is_global else ENGINE_VERSION_IGNORED
         return aws.rds.Cluster(
             identifier,
             cluster_identifier=identifier,
@@ -453,6 +483,7 @@ class AuroraPostgres(pulumi.ComponentResource):
             ),
             global_cluster_identifier=args.global_cluster_identifier,
             source_region=args.source_region,
+            enable_global_write_forwarding=True if args.global_write_forwarding else None,
             tags=self._labels.tags(identifier),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -517,7 +548,9 @@ class GlobalDatabaseArgs:
 def primary_member(
     args: AuroraPostgresArgs, global_cluster_identifier: pulumi.Input[str]
 ) -> AuroraPostgresArgs:
-    return replace(args, global_cluster_identifier=global_cluster_identifier)
+    return replace(
+        args, global_cluster_identifier=global_cluster_identifier, global_write_forwarding=True
+    )
 
 
 def secondary_member(
@@ -531,6 +564,7 @@ def secondary_member(
         global_cluster_identifier=global_cluster_identifier,
         secondary=True,
         source_region=primary_region,
+        global_write_forwarding=True,
         depends_on=tuple(depends_on),
     )
 
@@ -539,10 +573,15 @@ def check_global_membership(args: GlobalDatabaseArgs) -> None:
     """How the members are wired together; raises ValueError naming the member."""
     members = [args.primary, *args.secondaries]
     for member in members:
-        if member.is_global or member.secondary or member.source_region is not None:
+        if (
+            member.is_global
+            or member.secondary
+            or member.source_region is not None
+            or member.global_write_forwarding
+        ):
             raise ValueError(
-                f"{member.region}: GlobalDatabase sets global_cluster_identifier, secondary and "
-                "source_region itself; leave them unset"
+                f"{member.region}: GlobalDatabase sets global_cluster_identifier, secondary, "
+                "source_region and global_write_forwarding itself; leave them unset"
             )
         if member.region not in args.providers:
             raise ValueError(f"GlobalDatabase has no provider for region {member.region}")
@@ -564,6 +603,16 @@ def check_global_membership(args: GlobalDatabaseArgs) -> None:
     )
     for secondary in args.secondaries:
         check_membership(secondary_member(secondary, _PENDING_GLOBAL_ID, args.primary.region))
+
+
+def secret_arn_in_region(arn: str, region: str) -> str:
+    """The ARN of a secret's copy in `region`: Secrets Manager gives a replica the primary's
+    ARN with only the region changed (the same name and random suffix)."""
+    parts = arn.split(":", 6)
+    if len(parts) != 7 or parts[2] != "secretsmanager":
+        raise ValueError(f"not a Secrets Manager secret ARN: {arn!r}")
+    parts[3] = region
+    return ":".join(parts)
 
 
 # RDS refuses "/", '"', "@" and spaces in master passwords.
@@ -599,6 +648,8 @@ class MasterCredentials(pulumi.ComponentResource):
 
     password: pulumi.Output[str]
     secret: aws.secretsmanager.Secret
+    # The secret's value: whoever logs in with the secret waits for it.
+    secret_version: aws.secretsmanager.SecretVersion
     secret_arn: pulumi.Output[str]
 
     def __init__(
@@ -631,7 +682,7 @@ class MasterCredentials(pulumi.ComponentResource):
             tags=labels.tags(secret_name),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.secretsmanager.SecretVersion(
+        self.secret_version = aws.secretsmanager.SecretVersion(
             labels.name("aurora-master-version"),
             secret_id=self.secret.id,
             secret_string=pulumi.Output.json_dumps(

@@ -1,8 +1,22 @@
 """Per-region monitoring: an encrypted SNS alarm topic, CloudWatch alarms and a dashboard.
 
-One Monitoring per region watches that region's Lambda function, REST API stage, data bucket
-and NAT gateways, plus the Aurora cluster where one lives and, in the primary region of prod,
-S3 cross-region replication. Every alarm notifies the topic on ALARM and on OK.
+One Monitoring per region watches that region's Lambda function and REST API stage (where the
+region serves the API), data bucket and NAT gateways, the Aurora cluster where one lives and,
+in the primary region of prod, S3 cross-region replication. Every alarm notifies the topic on
+ALARM and on OK.
+
+The database path, as the API sees it and as Aurora reports it:
+- connection errors: a CloudWatch Logs metric filter counts the function's JSON log lines that
+  say the database could not be reached or logged in to (their messages are
+  tap.functions.api.contract.CONNECTION_ERROR_MESSAGES) into `DatabaseConnectionErrors`, in the
+  namespace `tap/<environment suffix>`. The handler writes each line to stdout itself (not
+  through the runtime's logging handler), and Lambda sends such output as it is ("Log and
+  monitor Python Lambda functions"), so each event is the handler's JSON object;
+- the writer's cluster: `CommitLatency` (Aurora MySQL and PostgreSQL, ms);
+- a global secondary: `AuroraForwardingReplicaDMLLatency` (the writes it forwards to the writer,
+  ms; "Amazon CloudWatch metrics for write forwarding in Aurora PostgreSQL") and
+  `AuroraGlobalDBRPOLag` (ms; the writes a failover to it would lose; published by secondaries
+  only).
 
 Everything that needs no cloud is pure and tested without Pulumi: the alarm timing rules, the
 topic policy, the alarm definitions' shape and the dashboard body (built from Python data and
@@ -33,6 +47,7 @@ import pulumi
 import pulumi_aws as aws
 
 from tap.components.policies import document, render
+from tap.functions.api.contract import CONNECTION_ERROR_MESSAGES
 from tap.naming import Labels, region_code
 
 GRID_COLUMNS = 24  # CloudWatch dashboards lay widgets out on a 24-column grid
@@ -43,6 +58,10 @@ DASHBOARD_PERIOD = 300
 MAX_RANGE_SHORT_PERIODS = 86400  # period < 1 hour: evaluation range <= 1 day
 MAX_RANGE_LONG_PERIODS = 604800  # period >= 1 hour: evaluation range <= 7 days
 TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+# What the function's log lines count as: a custom metric per stack (the suffix), and per region
+# by CloudWatch's nature.
+CONNECTION_ERRORS_METRIC = "DatabaseConnectionErrors"
+DB_ROLES = ("writer", "secondary")
 
 # --- pure validation ---------------------------------------------------------------------------
 
@@ -61,6 +80,10 @@ class AlarmThresholds:
     db_cpu_percent: float = 80  # CPUUtilization (Average) > this
     db_freeable_memory_bytes: float = 256 * 1024**2  # FreeableMemory (Minimum) < this
     db_connections: float = 200  # DatabaseConnections (Maximum) > this
+    db_connection_errors: float = 1  # DatabaseConnectionErrors (Sum, from the logs) >= this
+    db_commit_latency_ms: float = 100  # CommitLatency (Average, the writer) > this
+    db_forwarded_write_latency_ms: float = 1000  # AuroraForwardingReplicaDMLLatency (Average) >
+    db_rpo_lag_ms: float = 30000  # AuroraGlobalDBRPOLag (Maximum, a secondary) > this
     replication_latency_seconds: float = 900  # ReplicationLatency (Maximum) > the RTC SLA
     replication_failed_operations: float = 1  # OperationsFailedReplication (Sum) >= this
     nat_packets_dropped: float = 100  # PacketsDropCount (Sum) > this
@@ -128,13 +151,18 @@ class MonitoringArgs:
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]  # the region's CMK: encrypts the alarm topic
-    function_name: pulumi.Input[str]
-    api_name: pulumi.Input[str]  # the REST API's name (the ApiName dimension), not its id
+    # None where the region serves no API (no data path): no function or API alarms.
+    function_name: pulumi.Input[str] | None
+    api_name: pulumi.Input[str] | None  # the REST API's name (the ApiName dimension), not its id
     stage_name: str
     bucket_name: pulumi.Input[str]
     alarm_email: str | None = None
-    # Only in the region where the Aurora cluster lives.
+    # The function's log group: its database connection errors are counted from it.
+    function_log_group_name: pulumi.Input[str] | None = None
+    # Only in a region where an Aurora cluster lives, with its role: "writer" (a regional
+    # cluster, or the global database's writer) or "secondary".
     db_cluster_identifier: pulumi.Input[str] | None = None
+    db_role: str = "writer"
     # Only prod's primary region, where the replication source bucket lives.
     replication: ReplicationWatch | None = None
     nat_gateway_ids: Sequence[pulumi.Input[str]] = ()
@@ -145,8 +173,12 @@ def validate_monitoring_args(args: MonitoringArgs) -> None:
     """Every rule that needs no cloud; raises ValueError before anything is registered."""
     if args.labels.region != args.region:
         raise ValueError(f"monitoring for {args.region} carries labels of {args.labels.region}")
-    if not args.stage_name:
+    if args.api_name is not None and not args.stage_name:
         raise ValueError("stage_name must name the API stage to watch")
+    if args.function_log_group_name is not None and args.function_name is None:
+        raise ValueError("function_log_group_name needs the function_name it belongs to")
+    if args.db_role not in DB_ROLES:
+        raise ValueError(f"db_role must be one of {', '.join(DB_ROLES)}, got {args.db_role!r}")
     validate_thresholds(args.thresholds)
     if args.replication is not None:
         targets = args.replication.destinations
@@ -207,7 +239,7 @@ class AlarmSpec:
     description: str
     namespace: str
     metric_name: str
-    dimensions: Mapping[str, pulumi.Input[str]]
+    dimensions: Mapping[str, pulumi.Input[str]]  # empty for a metric without dimensions
     comparison_operator: str
     threshold: float
     treat_missing_data: str
@@ -219,9 +251,65 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
     """The alarms for this region, in a stable order."""
     t = args.thresholds
     window = f"in {t.datapoints_to_alarm} of {t.evaluation_periods} periods of {t.period_seconds} s"
+    specs = _function_specs(args, window) + _api_specs(args, window)
+    if args.function_log_group_name is not None:
+        # Every failed connect or login is a 503 to a client; none is normal.
+        specs.append(
+            AlarmSpec(
+                "db-connection-errors",
+                f"The API could not reach or log in to the database ({CONNECTION_ERRORS_METRIC} "
+                f">= {t.db_connection_errors:g}, from the function's logs) {window}",
+                connection_errors_namespace(args.labels),
+                CONNECTION_ERRORS_METRIC,
+                {},
+                "GreaterThanOrEqualToThreshold",
+                t.db_connection_errors,
+                "notBreaching",
+                statistic="Sum",
+            )
+        )
+    specs += _database_specs(args, window)
+    specs += _replication_specs(args, window)
+    for index, nat_gateway_id in enumerate(args.nat_gateway_ids):
+        # An idle gateway drops nothing: a missing datapoint is a zero.
+        specs.append(
+            AlarmSpec(
+                f"nat-{index}-packets-dropped",
+                f"NAT gateway {index} in {args.region} drops packets (PacketsDropCount > "
+                f"{t.nat_packets_dropped:g}) {window}",
+                "AWS/NATGateway",
+                "PacketsDropCount",
+                {"NatGatewayId": nat_gateway_id},
+                "GreaterThanThreshold",
+                t.nat_packets_dropped,
+                "notBreaching",
+                statistic="Sum",
+            )
+        )
+    return specs
+
+
+def connection_errors_namespace(labels: Labels) -> str:
+    """`tap/<environment suffix>`: stacks sharing an account and region count apart."""
+    return f"tap/{labels.namer.suffix}"
+
+
+def connection_errors_filter_pattern(messages: Sequence[str]) -> str:
+    """A CloudWatch Logs filter pattern matching the JSON log lines with one of `messages`."""
+    if not messages:
+        raise ValueError("connection_errors_filter_pattern needs at least one message")
+    for message in messages:
+        if '"' in message or "\\" in message:
+            raise ValueError(f"a log message in a filter pattern must not quote: {message!r}")
+    return "{ " + " || ".join(f'($.message = "{m}")' for m in messages) + " }"
+
+
+def _function_specs(args: MonitoringArgs, window: str) -> list[AlarmSpec]:
+    if args.function_name is None:
+        return []
+    t = args.thresholds
     function = {"FunctionName": args.function_name}
-    api = {"ApiName": args.api_name, "Stage": args.stage_name}
-    specs = [
+    return [
         # Error counts: no invocations or requests means no datapoints, and nothing wrong.
         AlarmSpec(
             "lambda-errors",
@@ -246,6 +334,15 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
             "notBreaching",
             statistic="Sum",
         ),
+    ]
+
+
+def _api_specs(args: MonitoringArgs, window: str) -> list[AlarmSpec]:
+    if args.api_name is None:
+        return []
+    t = args.thresholds
+    api = {"ApiName": args.api_name, "Stage": args.stage_name}
+    return [
         AlarmSpec(
             "api-5xx-errors",
             f"API stage {args.stage_name} returned server errors (5XXError >= "
@@ -272,6 +369,11 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
             extended_statistic="p99",
         ),
     ]
+
+
+def _database_specs(args: MonitoringArgs, window: str) -> list[AlarmSpec]:
+    t = args.thresholds
+    specs: list[AlarmSpec] = []
     if args.db_cluster_identifier is not None:
         cluster = {"DBClusterIdentifier": args.db_cluster_identifier}
         # RDS reports these every minute while an instance runs, so silence means the cluster
@@ -315,6 +417,62 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
                 statistic="Maximum",
             ),
         ]
+        specs += _role_specs(args, cluster, window)
+    return specs
+
+
+def _role_specs(
+    args: MonitoringArgs, cluster: Mapping[str, pulumi.Input[str]], window: str
+) -> list[AlarmSpec]:
+    """The writer's commits; a secondary's forwarded writes and how far it lags the writer."""
+    t = args.thresholds
+    if args.db_role == "writer":
+        return [
+            AlarmSpec(
+                "db-commit-latency",
+                f"Aurora commits are slow (CommitLatency > {t.db_commit_latency_ms:g} ms) {window}",
+                "AWS/RDS",
+                "CommitLatency",
+                cluster,
+                "GreaterThanThreshold",
+                t.db_commit_latency_ms,
+                "missing",
+                statistic="Average",
+            )
+        ]
+    return [
+        # No forwarded writes, no datapoints, and nothing slow.
+        AlarmSpec(
+            "db-forwarded-write-latency",
+            f"Writes forwarded to the writer region are slow (AuroraForwardingReplicaDMLLatency "
+            f"> {t.db_forwarded_write_latency_ms:g} ms) {window}",
+            "AWS/RDS",
+            "AuroraForwardingReplicaDMLLatency",
+            cluster,
+            "GreaterThanThreshold",
+            t.db_forwarded_write_latency_ms,
+            "notBreaching",
+            statistic="Average",
+        ),
+        # A secondary publishes its lag while it replicates: silence means it does not.
+        AlarmSpec(
+            "db-rpo-lag",
+            f"This region lags the writer: a failover to it would lose more than "
+            f"{t.db_rpo_lag_ms:g} ms of writes (AuroraGlobalDBRPOLag) {window}",
+            "AWS/RDS",
+            "AuroraGlobalDBRPOLag",
+            cluster,
+            "GreaterThanThreshold",
+            t.db_rpo_lag_ms,
+            "missing",
+            statistic="Maximum",
+        ),
+    ]
+
+
+def _replication_specs(args: MonitoringArgs, window: str) -> list[AlarmSpec]:
+    t = args.thresholds
+    specs: list[AlarmSpec] = []
     if args.replication is not None:
         for target in args.replication.destinations:
             route = {
@@ -352,22 +510,6 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
                     statistic="Sum",
                 ),
             ]
-    for index, nat_gateway_id in enumerate(args.nat_gateway_ids):
-        # An idle gateway drops nothing: a missing datapoint is a zero.
-        specs.append(
-            AlarmSpec(
-                f"nat-{index}-packets-dropped",
-                f"NAT gateway {index} in {args.region} drops packets (PacketsDropCount > "
-                f"{t.nat_packets_dropped:g}) {window}",
-                "AWS/NATGateway",
-                "PacketsDropCount",
-                {"NatGatewayId": nat_gateway_id},
-                "GreaterThanThreshold",
-                t.nat_packets_dropped,
-                "notBreaching",
-                statistic="Sum",
-            )
-        )
     return specs
 
 
@@ -386,13 +528,16 @@ class DashboardTargets:
     """What the dashboard shows, with every name resolved to a plain string."""
 
     region: str
-    function_name: str
-    api_name: str
+    function_name: str | None  # None where the region serves no API
+    api_name: str | None
     stage_name: str
     bucket_name: str
     db_cluster_identifier: str | None = None
+    db_role: str = "writer"
     nat_gateway_ids: Sequence[str] = ()
     replication: Sequence[ReplicationRoute] = ()
+    # The namespace of the connection errors counted from the function's logs, when it is.
+    connection_errors_namespace: str | None = None
 
 
 def metric_widget(
@@ -430,52 +575,67 @@ def dashboard_widgets(
     so each row reads, and tests, on its own.
     """
     region = targets.region
-    function = ["FunctionName", targets.function_name]
-    api = ["ApiName", targets.api_name, "Stage", targets.stage_name]
-    widgets = [
-        metric_widget(
-            region,
-            "Lambda invocations and errors",
-            [
-                ["AWS/Lambda", "Invocations", *function],
-                ["AWS/Lambda", "Errors", *function],
-                ["AWS/Lambda", "Throttles", *function],
-            ],
-            stat="Sum",
-            period=period,
-        ),
-        metric_widget(
-            region,
-            "Lambda duration (ms)",
-            [
-                ["AWS/Lambda", "Duration", *function, {"stat": "p99", "label": "p99"}],
-                ["AWS/Lambda", "Duration", *function, {"stat": "Average", "label": "average"}],
-            ],
-            stat="p99",
-            period=period,
-        ),
-        metric_widget(
-            region,
-            "API requests and errors",
-            [
-                ["AWS/ApiGateway", "Count", *api],
-                ["AWS/ApiGateway", "4XXError", *api],
-                ["AWS/ApiGateway", "5XXError", *api],
-            ],
-            stat="Sum",
-            period=period,
-        ),
-        metric_widget(
-            region,
-            "API latency (ms)",
-            [
-                ["AWS/ApiGateway", "Latency", *api, {"stat": "p99", "label": "p99"}],
-                ["AWS/ApiGateway", "Latency", *api, {"stat": "p50", "label": "p50"}],
-            ],
-            stat="p99",
-            period=period,
-        ),
-    ]
+    widgets: list[dict[str, Any]] = []
+    if targets.function_name is not None:
+        function = ["FunctionName", targets.function_name]
+        widgets += [
+            metric_widget(
+                region,
+                "Lambda invocations and errors",
+                [
+                    ["AWS/Lambda", "Invocations", *function],
+                    ["AWS/Lambda", "Errors", *function],
+                    ["AWS/Lambda", "Throttles", *function],
+                ],
+                stat="Sum",
+                period=period,
+            ),
+            metric_widget(
+                region,
+                "Lambda duration (ms)",
+                [
+                    ["AWS/Lambda", "Duration", *function, {"stat": "p99", "label": "p99"}],
+                    ["AWS/Lambda", "Duration", *function, {"stat": "Average", "label": "average"}],
+                ],
+                stat="p99",
+                period=period,
+            ),
+        ]
+    if targets.api_name is not None:
+        api = ["ApiName", targets.api_name, "Stage", targets.stage_name]
+        widgets += [
+            metric_widget(
+                region,
+                "API requests and errors",
+                [
+                    ["AWS/ApiGateway", "Count", *api],
+                    ["AWS/ApiGateway", "4XXError", *api],
+                    ["AWS/ApiGateway", "5XXError", *api],
+                ],
+                stat="Sum",
+                period=period,
+            ),
+            metric_widget(
+                region,
+                "API latency (ms)",
+                [
+                    ["AWS/ApiGateway", "Latency", *api, {"stat": "p99", "label": "p99"}],
+                    ["AWS/ApiGateway", "Latency", *api, {"stat": "p50", "label": "p50"}],
+                ],
+                stat="p99",
+                period=period,
+            ),
+        ]
+    if targets.connection_errors_namespace is not None:
+        widgets.append(
+            metric_widget(
+                region,
+                "API database connection errors",
+                [[targets.connection_errors_namespace, CONNECTION_ERRORS_METRIC]],
+                stat="Sum",
+                period=period,
+            )
+        )
     if targets.db_cluster_identifier is not None:
         cluster = ["DBClusterIdentifier", targets.db_cluster_identifier]
         widgets += [
@@ -494,6 +654,46 @@ def dashboard_widgets(
                 period=period,
             ),
         ]
+        if targets.db_role == "writer":
+            widgets.append(
+                metric_widget(
+                    region,
+                    "Aurora commit latency (ms)",
+                    [["AWS/RDS", "CommitLatency", *cluster]],
+                    stat="Average",
+                    period=period,
+                )
+            )
+        else:
+            widgets += [
+                metric_widget(
+                    region,
+                    "Aurora forwarded writes (ms)",
+                    [
+                        [
+                            "AWS/RDS",
+                            "AuroraForwardingReplicaDMLLatency",
+                            *cluster,
+                            {"label": "forwarded write latency"},
+                        ],
+                        [
+                            "AWS/RDS",
+                            "AuroraForwardingReplicaReadWaitLatency",
+                            *cluster,
+                            {"label": "read wait for consistency"},
+                        ],
+                    ],
+                    stat="Average",
+                    period=period,
+                ),
+                metric_widget(
+                    region,
+                    "Aurora global RPO lag (ms)",
+                    [["AWS/RDS", "AuroraGlobalDBRPOLag", *cluster]],
+                    stat="Maximum",
+                    period=period,
+                ),
+            ]
     bucket = ["BucketName", targets.bucket_name]
     widgets += [
         metric_widget(
@@ -574,6 +774,8 @@ def dashboard_body(targets: DashboardTargets, period: int = DASHBOARD_PERIOD) ->
 
 class Monitoring(pulumi.ComponentResource):
     topic: aws.sns.Topic
+    # Counts the function's database connection errors (None where no function runs).
+    connection_errors_filter: aws.cloudwatch.LogMetricFilter | None
     topic_arn: pulumi.Output[str]
     topic_policy: aws.sns.TopicPolicy
     email_subscription: aws.sns.TopicSubscription | None
@@ -620,6 +822,23 @@ class Monitoring(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
+        self.connection_errors_filter = None
+        if args.function_log_group_name is not None:
+            filter_name = labels.name("db-connection-errors")
+            self.connection_errors_filter = aws.cloudwatch.LogMetricFilter(
+                filter_name,
+                name=filter_name,
+                log_group_name=args.function_log_group_name,
+                pattern=connection_errors_filter_pattern(CONNECTION_ERROR_MESSAGES),
+                metric_transformation={
+                    "name": CONNECTION_ERRORS_METRIC,
+                    "namespace": connection_errors_namespace(labels),
+                    "value": "1",
+                    "unit": "Count",
+                },
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
         self.alarms = {spec.key: self._alarm(spec) for spec in alarm_specs(args)}
 
         dashboard_name = labels.name("dashboard")
@@ -649,7 +868,7 @@ class Monitoring(pulumi.ComponentResource):
             alarm_description=spec.description,
             namespace=spec.namespace,
             metric_name=spec.metric_name,
-            dimensions=spec.dimensions,
+            dimensions=spec.dimensions or None,
             statistic=spec.statistic,
             extended_statistic=spec.extended_statistic,
             # A percentile over a handful of requests is noise: keep the state until enough.
@@ -686,6 +905,12 @@ class Monitoring(pulumi.ComponentResource):
                     stage_name=args.stage_name,
                     bucket_name=values["bucket"],
                     db_cluster_identifier=values["cluster"],
+                    db_role=args.db_role,
+                    connection_errors_namespace=(
+                        connection_errors_namespace(args.labels)
+                        if args.function_log_group_name is not None
+                        else None
+                    ),
                     nat_gateway_ids=list(values["nats"]),
                     replication=routes,
                 )

@@ -131,6 +131,20 @@ class ThresholdsConfig(Model):
     """Aurora freeable memory (MB) below which the alarm is raised."""
     db_connections: Annotated[int, Field(ge=1)]
     """Aurora connections above which the alarm is raised."""
+    db_connection_errors: Annotated[int, Field(ge=1)]
+    """Requests per period the API answered 503 because it could not reach or log in to the
+    database (from the function's logs) that raise the alarm.
+    """
+    db_commit_latency_ms: Annotated[int, Field(ge=1)]
+    """Aurora commit latency (ms, the writer's cluster) above which the alarm is raised."""
+    db_forwarded_write_latency_ms: Annotated[int, Field(ge=1)]
+    """Latency (ms) of writes a global secondary forwards to the writer above which the alarm is
+    raised (a cross-region round trip is part of it).
+    """
+    db_rpo_lag_ms: Annotated[int, Field(ge=1)]
+    """Global database recovery point lag (ms) of a secondary above which the alarm is raised:
+    the writes a failover to that region would lose.
+    """
     replication_latency_seconds: Annotated[int, Field(ge=1)]
     """S3 replication latency (s) above which the alarm is raised (prod, primary region)."""
     nat_packet_drops: Annotated[int, Field(ge=1)]

@@ -15,7 +15,7 @@ from tap.aurora import (
     supports_scale_to_zero,
     supports_serverless_v2,
 )
-from tap.config.base import SUPPORTED_REGIONS, Model, full_match
+from tap.config.base import SUPPORTED_REGIONS, Model, Region, full_match
 from tap.config.errors import KeyedError
 from tap.limits import (
     AURORA_BURSTABLE_CLASS_PREFIX,
@@ -33,6 +33,10 @@ from tap.limits import (
 )
 
 LogStatement = Literal["none", "ddl", "mod", "all"]  # tap.aurora.LOG_STATEMENTS
+# apg_write_forward.consistency_mode of the API's sessions on a global secondary; the function
+# package lists the same modes (tap.functions.api.db.WRITE_FORWARDING_MODES, a test keeps them
+# equal).
+WriteForwardingConsistency = Literal["session", "eventual", "global"]
 
 
 def _key(field: str) -> tuple[str, str]:
@@ -96,6 +100,17 @@ class DatabaseConfig(Model):
     """
     database_name: str
     """The initial database: letters, digits and underscores, starting with a letter."""
+    writer_region: Region | None = None
+    """The region whose cluster is the global database's writer now: set it after `tap failover`
+    moved the writer (docs/runbook.md, "Moving the writer"). One of `regions`; defaults to
+    `primaryRegion`. Only a global database has a writer to move.
+    """
+    write_forwarding_consistency: WriteForwardingConsistency = "session"
+    """Read consistency of the API on a global secondary, whose writes Aurora forwards to the
+    writer (`apg_write_forward.consistency_mode`): `session` (a connection reads its own
+    writes), `global` (every read waits until the region has caught up with the writer: slower)
+    or `eventual` (no waiting).
+    """
 
     @property
     def engine(self) -> EngineVersionRequest:
@@ -207,9 +222,15 @@ class DatabaseConfig(Model):
         return self
 
     def check_for_stack(
-        self, *, is_prod: bool, regions: Sequence[str], min_prod_backup: int
+        self,
+        *,
+        is_prod: bool,
+        regions: Sequence[str],
+        primary_region: str,
+        min_prod_backup: int,
     ) -> None:
         """The rules that depend on the rest of the stack: environment and regions."""
+        self._check_writer_region(regions, primary_region)
         if is_prod and self.backup_retention_days < min_prod_backup:
             raise KeyedError(
                 _key("backupRetentionDays"),
@@ -240,6 +261,24 @@ class DatabaseConfig(Model):
                 f"{self.instance_class} cannot be ordered for Aurora PostgreSQL in "
                 f"{', '.join(missing)}; every region of the stack runs the same class, so choose "
                 f"one offered in all of {', '.join(regions)} ({awsdata.source()})",
+            )
+
+    def _check_writer_region(self, regions: Sequence[str], primary_region: str) -> None:
+        writer = self.writer_region
+        if writer is None:
+            return
+        if writer not in regions:
+            raise KeyedError(
+                _key("writerRegion"),
+                f"{writer} is not one of tap:regions ({', '.join(regions)}); name the region "
+                "whose cluster is the writer now (`tap failover` prints it)",
+            )
+        if writer != primary_region and not self.global_database:
+            raise KeyedError(
+                _key("writerRegion"),
+                f"{writer} is not tap:primaryRegion ({primary_region}), but tap:database.global "
+                "is false: a regional cluster lives in the primary region and its writer cannot "
+                "move to another region; remove the key",
             )
 
 

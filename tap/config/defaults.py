@@ -71,6 +71,10 @@ _DEV: dict[str, Any] = {
             "dbCpuPercent": 80,
             "dbFreeMemoryMb": 256,
             "dbConnections": 100,
+            "dbConnectionErrors": 1,
+            "dbCommitLatencyMs": 100,
+            "dbForwardedWriteLatencyMs": 1000,
+            "dbRpoLagMs": 30000,
             "replicationLatencySeconds": 900,
             "natPacketDrops": 100,
         }
@@ -145,6 +149,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                     "apiP99LatencyMs": 2000,
                     "dbFreeMemoryMb": 1024,
                     "dbConnections": 500,
+                    "dbConnectionErrors": 5,
+                    "dbCommitLatencyMs": 50,
+                    "dbRpoLagMs": 10000,
                 }
             },
         },

@@ -156,14 +156,6 @@ class StackConfig(Model):
         return self.environment == "prod"
 
     @property
-    def database_regions(self) -> tuple[str, ...]:
-        """The regions whose API has a database: every region of a global database, else the
-        primary alone (the other regions' APIs answer 503 there)."""
-        if self.database.global_database:
-            return self.regions
-        return (self.primary_region,)
-
-    @property
     def allowed_cidrs_unused(self) -> bool:
         """`allowedCidrs` is set but governs nothing: no PRIVATE API endpoint, no bastion."""
         return bool(self.allowed_cidrs) and not (
@@ -172,7 +164,25 @@ class StackConfig(Model):
 
     @property
     def secondary_regions(self) -> tuple[str, ...]:
+        """The regions other than the primary: where the replicas (buckets, clusters) live."""
         return tuple(r for r in self.regions if r != self.primary_region)
+
+    @property
+    def writer_region(self) -> str:
+        """Where the database's writer is now: `database.writerRegion`, else the primary region.
+
+        The primary region still places what was created there (the global primary's
+        credentials, the primary bucket, IAM); only the writer's role moves with this.
+        """
+        return self.database.writer_region or self.primary_region
+
+    @property
+    def data_regions(self) -> tuple[str, ...]:
+        """The regions with a database cluster: every region with a global database, else the
+        primary region only. The API runs where there is a data path (docs/architecture.md)."""
+        if self.database.global_database:
+            return self.regions
+        return (self.primary_region,)
 
     def network(self, region: str) -> RegionNetwork:
         return next(n for n in self.networks if n.region == region)
@@ -278,12 +288,13 @@ class StackConfig(Model):
         self.database.check_for_stack(
             is_prod=self.is_prod,
             regions=self.regions,
+            primary_region=self.primary_region,
             min_prod_backup=PROD_MIN_BACKUP_RETENTION_DAYS,
         )
         self.function.check_image_region(self.regions)
         if self.dns is not None:
             self.dns.check_for_stack(
-                endpoint_type=self.api.endpoint_type, regions=self.database_regions
+                endpoint_type=self.api.endpoint_type, regions=self.data_regions
             )
         if self.api.endpoint_type == "PRIVATE" and self.networking_stack_ref:
             raise KeyedError(

@@ -101,7 +101,32 @@ MAPPINGS: dict[str, TypeMap] = {
     ),
     "aws:apigateway/method:Method": _map(
         "aws:apigateway/method:Method",
-        _props(authorization="AuthorizationType", httpMethod="HttpMethod"),
+        _props(
+            authorization="AuthorizationType",
+            httpMethod="HttpMethod",
+            requestModels="RequestModels",
+        ),
+    ),
+    "aws:apigateway/model:Model": _map(
+        "aws:apigateway/model:Model",
+        _props(name="Name", contentType="ContentType", description="Description", schema="Schema"),
+    ),
+    "aws:apigateway/requestValidator:RequestValidator": _map(
+        "aws:apigateway/requestValidator:RequestValidator",
+        _props(
+            name="Name",
+            validateRequestBody="ValidateRequestBody",
+            validateRequestParameters="ValidateRequestParameters",
+        ),
+    ),
+    "aws:apigateway/response:Response": _map(
+        "aws:apigateway/response:Response",
+        _props(
+            responseType="ResponseType",
+            statusCode="StatusCode",
+            responseTemplates="ResponseTemplates",
+            responseParameters="ResponseParameters",
+        ),
     ),
     "aws:apigateway/methodSettings:MethodSettings": _part(
         "AWS::ApiGateway::Stage",
@@ -140,6 +165,10 @@ MAPPINGS: dict[str, TypeMap] = {
     "aws:cloudwatch/logGroup:LogGroup": _map(
         "aws:cloudwatch/logGroup:LogGroup",
         _props(name="LogGroupName", retentionInDays="RetentionInDays", tags="Tags"),
+    ),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": _map(
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        _props(name="FilterName", pattern="FilterPattern", logGroupName="LogGroupName"),
     ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _map(
         "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -275,6 +304,7 @@ MAPPINGS: dict[str, TypeMap] = {
             imageUri="Code.ImageUri",
             tags="Tags",
             **{
+                "imageConfig.commands": "ImageConfig.Command",
                 "tracingConfig.mode": "TracingConfig.Mode",
                 "loggingConfig.logFormat": "LoggingConfig.LogFormat",
                 "loggingConfig.logGroup": "LoggingConfig.LogGroup",
@@ -523,5 +553,9 @@ UNCHECKED: dict[str, str] = {
     ),
     "aws:secretsmanager/secretVersion:SecretVersion": (
         "no CloudFormation type; its only value is the secret itself, masked in the plan"
+    ),
+    "aws:lambda/invocation:Invocation": (
+        "no CloudFormation type (the provider invokes the function at deploy); its input is "
+        "the migration event, which the migration function checks"
     ),
 }

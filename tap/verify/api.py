@@ -25,6 +25,8 @@ CONTROLS = (EXECUTION_LOGGING, STAGE_TRACING, ACCESS_LOGGING)
 
 def check(ctx: Context, region: str) -> list[CheckResult]:
     api = ctx.region(region)["api"]
+    if api["restApiId"] is None:
+        return []  # no API in a region without a data path
     resource = f"{api['restApiId']}/{api['stageName']}"
     level = f"*/* loggingLevel {ctx.config.api.execution_log_level}"
     groups: list[str] = api["logGroupNames"]

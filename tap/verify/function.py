@@ -1,5 +1,8 @@
 """Lambda: each region's API function runs in the private subnets and traces with X-Ray.
 
+A region without a data path (no cluster: dev and staging outside the primary region) runs no
+function; its checks are not run there.
+
 Mirrors tap.components.function: the function is attached to the VPC's private subnets with
 the app security group, and its tracing mode is Active.
 """
@@ -21,6 +24,8 @@ CONTROLS = (IN_VPC, TRACING)
 def check(ctx: Context, region: str) -> list[CheckResult]:
     outputs = ctx.region(region)
     name = outputs["api"]["functionName"]
+    if name is None:
+        return []  # no data path in this region, so no function to check
     subnets = sorted(outputs["subnetIds"]["private"])
     group = outputs["securityGroupIds"]["app"]
     in_vpc = f"subnets {', '.join(subnets)}; security group {group}"

@@ -63,10 +63,12 @@ _REGION_SHAPE: dict[str, Any] = {
     "securityGroupIds": {"app": str},
     "storage": {"role": str, "bucketName": str, "bucketArn": _BUCKET_ARN, "logBucketName": str},
     "database": _Nullable({"role": str, "clusterIdentifier": str}),
+    # The function and the REST API are null in a region without a data path (dev and
+    # staging outside the primary region); the alarms and their topic are in every region.
     "api": {
-        "restApiId": str,
-        "stageName": str,
-        "functionName": str,
+        "restApiId": _Nullable(str),
+        "stageName": _Nullable(str),
+        "functionName": _Nullable(str),
         "alarmTopicArn": _TOPIC_ARN,
         "alarmNames": [str],
         "logGroupNames": [str],
@@ -88,6 +90,14 @@ def validate_outputs(outputs: Any) -> None:
     for region, values in outputs["regions"].items():
         path = f"regions.{region}"
         _validate(outputs["regions"], region, _REGION_SHAPE, path)
+        api = values["api"]
+        serving = {key: api[key] is not None for key in ("restApiId", "stageName", "functionName")}
+        if len(set(serving.values())) > 1:
+            missing = ", ".join(f"{path}.api.{key}" for key, on in serving.items() if not on)
+            raise VerifyError(
+                f"{missing} null while the region's other API outputs are set; a region runs "
+                "the function and its REST API together, or neither"
+            )
         storage = values["storage"]
         arn_bucket = storage["bucketArn"].rsplit(":", 1)[-1]
         if arn_bucket != storage["bucketName"]:

@@ -6,12 +6,14 @@ import json
 from functools import cache
 from typing import Any
 
+import jsonschema
 import pulumi
 import pulumi_aws as aws
 import pytest
 
 from tap.components.api import (
     ACCESS_LOG_FIELDS,
+    RECORD_MODEL,
     ROUTES,
     ApiGatewayCloudWatchRole,
     ApiGatewayCloudWatchRoleArgs,
@@ -19,7 +21,10 @@ from tap.components.api import (
     RegionalApiArgs,
     Route,
     api_definition,
+    gateway_response_headers,
+    invalid_body_template,
     private_api_policy,
+    record_schema,
     redeployment_hash,
     resource_paths,
 )
@@ -50,6 +55,9 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 PERMISSION = "aws:lambda/permission:Permission"
 ROLE = "aws:iam/role:Role"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+MODEL = "aws:apigateway/model:Model"
+VALIDATOR = "aws:apigateway/requestValidator:RequestValidator"
+GATEWAY_RESPONSE = "aws:apigateway/response:Response"
 
 Resources = tuple[dict[str, Any], ...]
 
@@ -557,9 +565,10 @@ def test_the_function_may_be_invoked_by_this_api_only() -> None:
 def test_everything_is_named_tagged_and_in_the_region() -> None:
     # The component and its children (the role is global, tested above).
     resources = [r for r in build() if "tap:api:RegionalApi" in r["urn"]]
-    # The component, 4 resources, 6 methods with 6 integrations, and 8 more (account, API,
-    # deployment, stage, 2 log groups, method settings, permission).
-    assert len(resources) == 25
+    # The component, 4 resources, 6 methods with 6 integrations, 8 more (account, API,
+    # deployment, stage, 2 log groups, method settings, permission) and the body's validation
+    # (model, validator, gateway response).
+    assert len(resources) == 28
     assert {r["type"] for r in resources} >= {
         REST_API,
         STAGE,
@@ -645,3 +654,98 @@ def test_outputs_expose_the_invoke_url_and_names(pulumi_mocks: PlanMocks) -> pul
         api.stage_name,
         api.access_log_group.name,
     ).apply(check)
+
+
+# --- request validation ------------------------------------------------------------------------
+
+
+def test_post_records_is_validated_against_the_record_model_before_the_function() -> None:
+    resources = build()
+    model = one(resources, MODEL)
+    validator = one(resources, VALIDATOR)
+    assert model["inputs"]["name"] == RECORD_MODEL == "Record"
+    assert model["inputs"]["contentType"] == "application/json"
+    assert json.loads(model["inputs"]["schema"]) == record_schema()
+    assert validator["inputs"]["name"] == validator["name"] == "tap-test-use1-api-validator-body"
+    assert validator["inputs"]["validateRequestBody"] is True
+    assert validator["inputs"]["validateRequestParameters"] is False
+    validated = [m for m in of_type(resources, METHOD) if "requestValidatorId" in m["inputs"]]
+    assert [m["name"] for m in validated] == ["tap-test-use1-api-method-post-records"]
+    (post,) = validated
+    assert post["inputs"]["requestModels"] == {"application/json": "Record"}
+    assert model["urn"] in post["dependencies"] and validator["urn"] in post["dependencies"]
+    for resource in (model, validator):
+        assert resource["inputs"]["restApi"] == rest_api_id(resources)
+
+
+def record_is_valid(body: object) -> bool:
+    """The model's schema applied as API Gateway applies it (draft 4)."""
+    return jsonschema.Draft4Validator(record_schema()).is_valid(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ({"type": "note", "payload": {}}, True),
+        ({"type": "n" * 128, "payload": {"a": [1, 2]}}, True),
+        ({"type": "n" * 129, "payload": {}}, False),
+        ({"type": "", "payload": {}}, False),
+        ({"type": "   ", "payload": {}}, False),
+        ({"type": 7, "payload": {}}, False),
+        ({"type": "note"}, False),
+        ({"payload": {}}, False),
+        ({"type": "note", "payload": []}, False),
+        ({"type": "note", "payload": {}, "extra": 1}, False),
+        (["type", "payload"], False),
+    ],
+)
+def test_the_model_admits_what_the_handler_stores_and_refuses_its_400s(
+    body: object, valid: bool
+) -> None:
+    from tap.functions.api import handler  # noqa: PLC0415
+
+    assert record_is_valid(body) is valid
+    # The handler agrees: what the model refuses, the handler answers 400 too.
+    event = {"httpMethod": "POST", "path": "/records", "body": json.dumps(body)}
+    request = handler.Request.from_event(event)
+    try:
+        handler._validate_record(handler._parse_object(handler._read_body(request)))
+    except handler.HttpError as error:
+        assert not valid and error.status == 400
+    else:
+        assert valid
+
+
+def test_a_refused_body_is_answered_in_the_handlers_error_shape() -> None:
+    from tap.functions.api.contract import SECURITY_HEADERS  # noqa: PLC0415
+
+    response = one(build(), GATEWAY_RESPONSE)
+    inputs = response["inputs"]
+    assert (inputs["responseType"], inputs["statusCode"]) == ("BAD_REQUEST_BODY", "400")
+    template = inputs["responseTemplates"]["application/json"]
+    assert template == invalid_body_template()
+    body = json.loads(template.replace("$context.requestId", "req-1"))
+    assert body["requestId"] == "req-1"
+    assert body["error"]["code"] == "invalid_body"
+    assert "128" in body["error"]["message"]
+    headers = inputs["responseParameters"]
+    assert headers == gateway_response_headers()
+    assert headers["gatewayresponse.header.Content-Type"] == "'application/json'"
+    assert headers["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+    # Static values are quoted with ': the one header holding quotes stays the handler's.
+    assert {f"gatewayresponse.header.{name}" for name in SECURITY_HEADERS} - set(headers) == {
+        "gatewayresponse.header.Content-Security-Policy"
+    }
+
+
+def test_a_changed_model_is_a_new_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    def definition_hash() -> str:
+        return redeployment_hash(
+            api_definition(
+                endpoint_type="REGIONAL", vpc_endpoint_ids=[], policy=None, integration_uri="u"
+            )
+        )
+
+    before = definition_hash()
+    monkeypatch.setattr("tap.components.api.MAX_TYPE_LENGTH", 64)
+    assert definition_hash() != before

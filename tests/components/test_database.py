@@ -17,7 +17,7 @@ import tap.plan
 from tap.aurora import EngineVersionRequest, exported_log_group_name, newest_offered
 from tap.components.database import (
     ENGINE_VERSION_IGNORED,
-    SECONDARY_IGNORED,
+    GLOBAL_MEMBER_IGNORED,
     AuroraPostgres,
     AuroraPostgresArgs,
     GlobalDatabase,
@@ -173,6 +173,11 @@ GLOBAL_PASSWORD_MESSAGE = (
             "Secrets Manager; do not pass master_password",
         ),
         ({"global_cluster_identifier": "g"}, GLOBAL_PASSWORD_MESSAGE),
+        (
+            {"global_write_forwarding": True},
+            "global_write_forwarding needs global_cluster_identifier: only members of an Aurora "
+            "global database forward writes",
+        ),
     ],
 )
 def test_cluster_wiring_is_checked(overrides: dict[str, Any], message: str) -> None:
@@ -253,13 +258,18 @@ def _global_args(**overrides: Any) -> GlobalDatabaseArgs:
     [
         (
             {"primary": db_args(master_password="x", global_cluster_identifier="g")},
-            "us-east-1: GlobalDatabase sets global_cluster_identifier, secondary and source_region "
-            "itself; leave them unset",
+            "us-east-1: GlobalDatabase sets global_cluster_identifier, secondary, source_region "
+            "and global_write_forwarding itself; leave them unset",
+        ),
+        (
+            {"primary": db_args(master_password="x", global_write_forwarding=True)},
+            "us-east-1: GlobalDatabase sets global_cluster_identifier, secondary, source_region "
+            "and global_write_forwarding itself; leave them unset",
         ),
         (
             {"secondaries": [secondary_args("us-west-2", source_region=PRIMARY)]},
-            "us-west-2: GlobalDatabase sets global_cluster_identifier, secondary and source_region "
-            "itself; leave them unset",
+            "us-west-2: GlobalDatabase sets global_cluster_identifier, secondary, source_region "
+            "and global_write_forwarding itself; leave them unset",
         ),
         ({"providers": {PRIMARY: object()}}, "GlobalDatabase has no provider for region us-west-2"),
         (
@@ -629,6 +639,23 @@ def test_primary_joins_the_global_cluster_with_a_secret_password() -> None:
     assert TEST_PASSWORD not in json.dumps(global_plan())
 
 
+def test_every_member_forwards_writes_the_primary_once_demoted() -> None:
+    # On the primary AWS keeps the setting unused until a switchover or failover demotes it, so
+    # writes keep working in every region after a move, before any deploy.
+    clusters = of_type(global_resources(), CLUSTER)
+    assert {c["region"] for c in clusters} == {PRIMARY, *SECONDARIES}
+    for cluster in clusters:
+        assert cluster["inputs"]["enableGlobalWriteForwarding"] is True, cluster["name"]
+
+
+def test_a_standalone_cluster_does_not_forward_writes() -> None:
+    def program() -> None:
+        AuroraPostgres("tap-test-standalone", db_args())
+
+    (cluster,) = of_type(tuple(plan_program(program)["resources"]), CLUSTER)
+    assert "enableGlobalWriteForwarding" not in cluster["inputs"]
+
+
 @pytest.mark.parametrize("region", SECONDARIES)
 def test_secondaries_replicate_without_credentials(region: str) -> None:
     resources = global_resources()
@@ -711,10 +738,15 @@ def test_global_members_ignore_what_rds_changes_for_them() -> None:
         patch.setattr(tap.plan, "RecordingMonitor", Recording)
         run_under_mocks(both, stack="test")
     assert ignored["tap-test-gbl-aurora-global"] == list(ENGINE_VERSION_IGNORED)
-    assert ignored["tap-test-use1-aurora"] == list(ENGINE_VERSION_IGNORED)
-    for region in SECONDARIES:
-        assert ignored[f"tap-test-{region_code(region)}-aurora"] == list(SECONDARY_IGNORED)
-    assert set(SECONDARY_IGNORED) == {"replicationSourceIdentifier", "engineVersion"}
+    # Every member alike: which one is the writer is AWS's to change (tap failover), so what
+    # AWS changes with it is ignored on all of them, the primary included.
+    for region in (PRIMARY, *SECONDARIES):
+        assert ignored[f"tap-test-{region_code(region)}-aurora"] == list(GLOBAL_MEMBER_IGNORED)
+    assert set(GLOBAL_MEMBER_IGNORED) == {
+        "globalClusterIdentifier",
+        "replicationSourceIdentifier",
+        "engineVersion",
+    }
     # AWS's minor upgrades are never fought: a standalone cluster ignores them too.
     assert ignored["tap-solo-use1-aurora"] == ["engineVersion"]
 

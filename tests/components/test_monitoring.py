@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
+import uuid
 from functools import cache
 from typing import Any
 
@@ -22,10 +24,13 @@ from tap.components.monitoring import (
     ReplicationTarget,
     ReplicationWatch,
     alarm_topic_policy,
+    connection_errors_filter_pattern,
     dashboard_body,
     layout,
     validate_thresholds,
 )
+from tap.functions.api import handler as api_handler
+from tap.functions.api.contract import CONNECTION_ERROR_MESSAGES
 from tap.plan import PlanMocks
 from tests.conftest import is_taggable, labels_for, plan_program, refused_before_registering
 
@@ -38,6 +43,7 @@ API = "tap-test-usw2-api"
 STAGE = "v1"
 BUCKET = f"tap-test-usw2-data-{ACCOUNT}"
 CLUSTER = "tap-test-usw2-aurora"
+LOG_GROUP = f"/aws/lambda/{FUNCTION}"
 NATS = ("nat-0aaa", "nat-0bbb")
 SOURCE = f"tap-test-usw2-data-{ACCOUNT}"
 DESTINATIONS = {
@@ -51,6 +57,7 @@ TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 
 BASE_ALARMS = {
     "tap-test-usw2-alarm-lambda-errors",
@@ -60,11 +67,19 @@ BASE_ALARMS = {
     "tap-test-usw2-alarm-nat-0-packets-dropped",
     "tap-test-usw2-alarm-nat-1-packets-dropped",
 }
-DB_ALARMS = {
+CLUSTER_ALARMS = {
     "tap-test-usw2-alarm-db-cpu",
     "tap-test-usw2-alarm-db-freeable-memory",
     "tap-test-usw2-alarm-db-connections",
 }
+# A regional cluster or the global writer; a global secondary instead:
+WRITER_ALARMS = {"tap-test-usw2-alarm-db-commit-latency"}
+SECONDARY_ALARMS = {
+    "tap-test-usw2-alarm-db-forwarded-write-latency",
+    "tap-test-usw2-alarm-db-rpo-lag",
+}
+DB_ALARMS = CLUSTER_ALARMS | WRITER_ALARMS
+CONNECTION_ALARM = "tap-test-usw2-alarm-db-connection-errors"
 REPLICATION_ALARMS = {
     "tap-test-usw2-alarm-replication-latency-use1",
     "tap-test-usw2-alarm-replication-failed-use1",
@@ -93,6 +108,9 @@ def monitoring_args(
     nats: tuple[str, ...] = NATS,
     thresholds: AlarmThresholds | None = None,
     region: str = REGION,
+    db_role: str = "writer",
+    log_group: bool = False,
+    serves_api: bool = True,
 ) -> MonitoringArgs:
     # Outputs where the stack hands Outputs over, so resolution is exercised too.
     return MonitoringArgs(
@@ -102,11 +120,13 @@ def monitoring_args(
         partition="aws",
         kms_key_arn=KEY,
         alarm_email=email,
-        function_name=pulumi.Output.from_input(FUNCTION),
-        api_name=pulumi.Output.from_input(API),
+        function_name=pulumi.Output.from_input(FUNCTION) if serves_api else None,
+        api_name=pulumi.Output.from_input(API) if serves_api else None,
         stage_name=STAGE,
         bucket_name=pulumi.Output.from_input(BUCKET),
+        function_log_group_name=pulumi.Output.from_input(LOG_GROUP) if log_group else None,
         db_cluster_identifier=pulumi.Output.from_input(CLUSTER) if database else None,
+        db_role=db_role,
         replication=replication_watch() if replication else None,
         nat_gateway_ids=[pulumi.Output.from_input(n) for n in nats],
         thresholds=thresholds or AlarmThresholds(),
@@ -129,6 +149,9 @@ def build(
     email: str | None = None,
     nats: tuple[str, ...] = NATS,
     thresholds: AlarmThresholds | None = None,
+    db_role: str = "writer",
+    log_group: bool = False,
+    serves_api: bool = True,
 ) -> Resources:
     def program() -> None:
         monitoring(
@@ -137,6 +160,9 @@ def build(
             email=email,
             nats=nats,
             thresholds=thresholds,
+            db_role=db_role,
+            log_group=log_group,
+            serves_api=serves_api,
         )
 
     return tuple(plan_program(program)["resources"])
@@ -335,6 +361,14 @@ EXPECTED_METRICS: dict[str, tuple[str, str, dict[str, str], str, str, float]] = 
         "GreaterThanThreshold",
         200,
     ),
+    "db-commit-latency": (
+        "AWS/RDS",
+        "CommitLatency",
+        {"DBClusterIdentifier": CLUSTER},
+        "Average",
+        "GreaterThanThreshold",
+        100,
+    ),
     "replication-latency-euc1": (
         "AWS/S3",
         "ReplicationLatency",
@@ -474,6 +508,7 @@ def test_dashboard_shows_every_tier_of_the_region() -> None:
         ("AWS/ApiGateway", "Latency"),
         ("AWS/RDS", "CPUUtilization"),
         ("AWS/RDS", "DatabaseConnections"),
+        ("AWS/RDS", "CommitLatency"),
         ("AWS/S3", "BucketSizeBytes"),
         ("AWS/S3", "NumberOfObjects"),
         ("AWS/NATGateway", "PacketsDropCount"),
@@ -731,3 +766,161 @@ def test_outputs_expose_the_topic_arn_dashboard_name_and_alarms(
         component.dashboard_name,
         component.alarms["db-cpu"].alarm_actions,
     ).apply(check)
+
+
+# --- the database path -------------------------------------------------------------------------
+
+
+def test_a_global_secondary_watches_its_forwarded_writes_and_its_lag_not_commits() -> None:
+    found = alarms(build(database=True, db_role="secondary"))
+    assert set(found) == BASE_ALARMS | CLUSTER_ALARMS | SECONDARY_ALARMS
+    forwarded = found["tap-test-usw2-alarm-db-forwarded-write-latency"]
+    lag = found["tap-test-usw2-alarm-db-rpo-lag"]
+    for inputs in (forwarded, lag):
+        assert inputs["namespace"] == "AWS/RDS"
+        assert inputs["dimensions"] == {"DBClusterIdentifier": CLUSTER}
+        assert inputs["comparisonOperator"] == "GreaterThanThreshold"
+    assert (forwarded["metricName"], forwarded["statistic"], forwarded["threshold"]) == (
+        "AuroraForwardingReplicaDMLLatency",
+        "Average",
+        1000,
+    )
+    # No forwarded writes, no datapoints; but a secondary that stops reporting lag is news.
+    assert forwarded["treatMissingData"] == "notBreaching"
+    assert (lag["metricName"], lag["statistic"], lag["threshold"]) == (
+        "AuroraGlobalDBRPOLag",
+        "Maximum",
+        30000,
+    )
+    assert lag["treatMissingData"] == "missing"
+
+
+def test_the_database_alarm_thresholds_come_from_alarm_thresholds() -> None:
+    custom = AlarmThresholds(
+        db_connection_errors=4,
+        db_commit_latency_ms=40,
+        db_forwarded_write_latency_ms=400,
+        db_rpo_lag_ms=4000,
+    )
+    writer = alarms(build(database=True, log_group=True, thresholds=custom))
+    secondary = alarms(build(database=True, db_role="secondary", thresholds=custom))
+    assert writer[CONNECTION_ALARM]["threshold"] == 4
+    assert writer["tap-test-usw2-alarm-db-commit-latency"]["threshold"] == 40
+    assert secondary["tap-test-usw2-alarm-db-forwarded-write-latency"]["threshold"] == 400
+    assert secondary["tap-test-usw2-alarm-db-rpo-lag"]["threshold"] == 4000
+
+
+def test_connection_errors_are_counted_from_the_functions_log_group() -> None:
+    resources = build(log_group=True)
+    (metric_filter,) = of_type(resources, METRIC_FILTER)
+    inputs = metric_filter["inputs"]
+    assert metric_filter["name"] == "tap-test-usw2-db-connection-errors"
+    assert inputs["name"] == "tap-test-usw2-db-connection-errors"
+    assert inputs["logGroupName"] == LOG_GROUP
+    assert inputs["pattern"] == (
+        '{ ($.message = "database unavailable") || ($.message = "health: database unavailable") '
+        '|| ($.message = "health: no database credentials") }'
+    )
+    assert inputs["metricTransformation"] == {
+        "name": "DatabaseConnectionErrors",
+        "namespace": "tap/test",
+        "value": "1",
+        "unit": "Count",
+    }
+    alarm = alarms(resources)[CONNECTION_ALARM]
+    assert (alarm["namespace"], alarm["metricName"]) == ("tap/test", "DatabaseConnectionErrors")
+    assert "dimensions" not in alarm  # the metric filter publishes it without dimensions
+    assert (alarm["statistic"], alarm["comparisonOperator"], alarm["threshold"]) == (
+        "Sum",
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
+    assert alarm["treatMissingData"] == "notBreaching"
+    widgets = {w["properties"]["title"]: w for w in dashboard(resources)["widgets"]}
+    assert widgets["API database connection errors"]["properties"]["metrics"] == [
+        ["tap/test", "DatabaseConnectionErrors"]
+    ]
+
+
+def test_without_a_log_group_nothing_is_counted() -> None:
+    resources = build()
+    assert of_type(resources, METRIC_FILTER) == []
+    assert CONNECTION_ALARM not in alarms(resources)
+
+
+def test_the_filter_pattern_quotes_each_message_and_refuses_what_it_cannot_quote() -> None:
+    assert connection_errors_filter_pattern(["a b", "c: d"]) == (
+        '{ ($.message = "a b") || ($.message = "c: d") }'
+    )
+    with pytest.raises(ValueError, match="needs at least one message"):
+        connection_errors_filter_pattern([])
+    with pytest.raises(ValueError, match="must not quote"):
+        connection_errors_filter_pattern(['say "hi"'])
+
+
+def test_the_handler_logs_what_the_filter_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request and a health check against a database that is not there: each error line the
+    handler writes for them has a message the metric filter matches."""
+    from tap.functions.api import jsonlog  # noqa: PLC0415
+    from tests.functions.test_handler import LambdaContext, api_event  # noqa: PLC0415
+    from tests.postgres import free_port  # noqa: PLC0415
+
+    stream = io.StringIO()
+    monkeypatch.setattr(jsonlog.log_handler, "stream", stream)
+    monkeypatch.setenv("TAP_DB_DSN", f"host=127.0.0.1 port={free_port()} user=tap sslmode=disable")
+    monkeypatch.setenv("TAP_REGION", REGION)
+    record = f"/records/{uuid.uuid4()}"
+    api_handler.reset()
+    try:
+        read = api_handler.handler(api_event("GET", record), LambdaContext())
+        health = api_handler.handler(api_event("GET", "/health"), LambdaContext())
+    finally:
+        api_handler.reset()
+    assert (read["statusCode"], health["statusCode"]) == (503, 503)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    failures = [line["message"] for line in lines if line["level"] == "ERROR"]
+    failures = [m for m in failures if m != "request completed"]
+    assert failures == [CONNECTION_ERROR_MESSAGES[0], CONNECTION_ERROR_MESSAGES[1]]
+
+
+def test_a_region_without_an_api_watches_only_what_runs_there() -> None:
+    resources = build(serves_api=False)
+    assert set(alarms(resources)) == {
+        "tap-test-usw2-alarm-nat-0-packets-dropped",
+        "tap-test-usw2-alarm-nat-1-packets-dropped",
+    }
+    body = dashboard(resources)
+    assert {namespace for namespace, _ in metric_names(body)} == {"AWS/S3", "AWS/NATGateway"}
+
+
+def test_the_dashboard_shows_the_database_path_of_each_role() -> None:
+    writer = metric_names(dashboard(build(database=True)))
+    secondary = metric_names(dashboard(build(database=True, db_role="secondary")))
+    assert ("AWS/RDS", "CommitLatency") in writer
+    assert ("AWS/RDS", "AuroraGlobalDBRPOLag") not in writer
+    assert {
+        ("AWS/RDS", "AuroraForwardingReplicaDMLLatency"),
+        ("AWS/RDS", "AuroraForwardingReplicaReadWaitLatency"),
+        ("AWS/RDS", "AuroraGlobalDBRPOLag"),
+    } <= secondary
+    assert ("AWS/RDS", "CommitLatency") not in secondary
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"db_role": "reader"}, "db_role must be one of writer, secondary, got 'reader'"),
+        (
+            {"function_name": None, "function_log_group_name": LOG_GROUP},
+            "function_log_group_name needs the function_name it belongs to",
+        ),
+    ],
+)
+def test_database_watch_wiring_is_checked(overrides: dict[str, Any], message: str) -> None:
+    def program() -> None:
+        args = dataclasses.replace(monitoring_args(), **overrides)
+        Monitoring("tap-test-usw2-monitoring", args)
+
+    error, registered = refused_before_registering(program)
+    assert str(error) == message
+    assert registered == []

@@ -242,8 +242,9 @@ class TestMonitoring:
                 {"lambdaErrorz": 1},
                 "tap:monitoring.thresholds.lambdaErrorz is not a known key (did you mean "
                 "tap:monitoring.thresholds.lambdaErrors?); allowed keys here: api5xxErrors, "
-                "apiP99LatencyMs, dbConnections, dbCpuPercent, dbFreeMemoryMb, lambdaErrors, "
-                "lambdaThrottles, natPacketDrops, replicationLatencySeconds",
+                "apiP99LatencyMs, dbCommitLatencyMs, dbConnectionErrors, dbConnections, "
+                "dbCpuPercent, dbForwardedWriteLatencyMs, dbFreeMemoryMb, dbRpoLagMs, "
+                "lambdaErrors, lambdaThrottles, natPacketDrops, replicationLatencySeconds",
             ),
         ],
     )

@@ -345,3 +345,84 @@ class TestStorage:
     )
     def test_refused(self, raw: dict[str, Any], message: str) -> None:
         assert refuse({"storage": raw}) == message
+
+
+class TestWriterRegion:
+    """`tap:database.writerRegion`: where the program treats the global writer as being."""
+
+    def test_it_defaults_to_the_primary_region(self) -> None:
+        config = parse({}, "prod").config
+        assert config.database.writer_region is None
+        assert config.writer_region == config.primary_region == "us-east-1"
+
+    def test_a_secondary_region_of_a_global_database_is_accepted(self) -> None:
+        config = parse({"database": {"writerRegion": "us-west-2"}}, "prod").config
+        assert config.writer_region == "us-west-2"
+        assert config.primary_region == "us-east-1"  # the primary keeps placing the rest
+
+    def test_a_region_outside_the_stack_is_refused(self) -> None:
+        raw = {"regions": ["us-east-1", "us-west-2"], "database": {"writerRegion": "eu-central-1"}}
+        assert refuse(raw, "prod") == (
+            "tap:database.writerRegion eu-central-1 is not one of tap:regions (us-east-1, "
+            "us-west-2); name the region whose cluster is the writer now (`tap failover` prints "
+            "it)"
+        )
+
+    def test_a_regional_cluster_cannot_move_its_writer(self) -> None:
+        assert refuse({"database": {"writerRegion": "us-west-2"}}, "dev") == (
+            "tap:database.writerRegion us-west-2 is not tap:primaryRegion (us-east-1), but "
+            "tap:database.global is false: a regional cluster lives in the primary region and "
+            "its writer cannot move to another region; remove the key"
+        )
+
+    def test_naming_the_primary_region_is_harmless_anywhere(self) -> None:
+        assert parse({"database": {"writerRegion": "us-east-1"}}, "dev").config.writer_region == (
+            "us-east-1"
+        )
+
+    def test_an_unsupported_region_is_refused_by_name(self) -> None:
+        message = refuse({"database": {"writerRegion": "ap-south-1"}}, "prod")
+        assert message.startswith("tap:database.writerRegion")
+        assert "us-east-1" in message
+
+
+class TestWriteForwardingConsistency:
+    def test_session_by_default(self) -> None:
+        assert parse({}, "prod").config.database.write_forwarding_consistency == "session"
+
+    @pytest.mark.parametrize("mode", ["session", "eventual", "global"])
+    def test_the_modes_aurora_offers(self, mode: str) -> None:
+        raw = {"database": {"writeForwardingConsistency": mode}}
+        assert parse(raw, "prod").config.database.write_forwarding_consistency == mode
+
+    def test_the_modes_are_the_ones_the_function_accepts(self) -> None:
+        from typing import get_args  # noqa: PLC0415
+
+        from tap.config.database import WriteForwardingConsistency  # noqa: PLC0415
+        from tap.functions.api.db import WRITE_FORWARDING_MODES  # noqa: PLC0415
+
+        assert get_args(WriteForwardingConsistency) == WRITE_FORWARDING_MODES
+
+    def test_off_is_refused(self) -> None:
+        # OFF would turn write forwarding off in the session: the secondary's writes would fail.
+        message = refuse({"database": {"writeForwardingConsistency": "off"}}, "prod")
+        assert message.startswith("tap:database.writeForwardingConsistency")
+
+
+class TestDataRegions:
+    def test_a_regional_database_serves_the_primary_region_only(self) -> None:
+        assert parse({}, "dev").config.data_regions == ("us-east-1",)
+        assert parse({}, "staging").config.data_regions == ("us-east-1",)
+
+    def test_a_global_database_serves_every_region(self) -> None:
+        assert parse({}, "prod").config.data_regions == ("us-east-1", "us-west-2", "eu-central-1")
+
+
+def test_tap_failover_prints_the_key_the_config_reads() -> None:
+    from tap.failover import WRITER_REGION_KEY  # noqa: PLC0415
+
+    namespace, _, path = WRITER_REGION_KEY.partition(":")
+    section, key = path.split(".")
+    assert namespace == "tap"
+    config = parse({section: {key: "us-west-2"}}, "prod").config
+    assert config.writer_region == "us-west-2"

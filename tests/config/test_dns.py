@@ -31,13 +31,13 @@ def test_dns_defaults_to_latency_routing() -> None:
 def test_failover_routing_is_accepted_with_a_global_database() -> None:
     config = parse(with_dns(routing="failover"), "prod").config
     assert config.dns is not None and config.dns.routing == "failover"
-    assert config.database_regions == config.regions
+    assert config.data_regions == config.regions
 
 
 def test_without_a_global_database_only_the_primary_has_a_data_path() -> None:
     config = parse({**with_dns(), "primaryRegion": "us-west-2"}, "dev").config
     assert config.regions == ("us-east-1", "us-west-2")
-    assert config.database_regions == ("us-west-2",)
+    assert config.data_regions == ("us-west-2",)
     message = refuse(with_dns(routing="failover"), "dev")
     assert message.startswith("tap:dns.routing failover needs at least two regions")
     assert "only to regions whose API has a database" in message

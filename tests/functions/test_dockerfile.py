@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from tap.components.function import ApiFunctionArgs
+from tap.components.function import FunctionPlacement
 from tap.packaging import (
     API_HANDLER,
     API_SOURCE_DIR,
@@ -41,7 +41,7 @@ def of(keyword: str) -> list[str]:
 
 def test_the_base_is_the_lambda_python_image_of_the_runtime_pinned_by_digest() -> None:
     (base,) = of("FROM")
-    runtime = ApiFunctionArgs.__dataclass_fields__["runtime"].default
+    runtime = FunctionPlacement.__dataclass_fields__["runtime"].default
     version = runtime.removeprefix("python")
     assert re.fullmatch(
         rf"public\.ecr\.aws/lambda/python:{re.escape(version)}@sha256:[0-9a-f]{{64}}", base

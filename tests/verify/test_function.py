@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.verify.canned import findings_with
+from tap.verify import verify
+from tests.verify.canned import CannedSession, conforming, findings_with, load_config, stack_outputs
 
 
 def test_a_missing_function_fails_both_checks(project: Path) -> None:
@@ -51,3 +52,16 @@ def test_a_reply_that_is_not_the_document_is_unknown(project: Path) -> None:
     assert findings_with(project, GetFunctionConfiguration=odd) == [
         ("Lambda.3", "unknown", "unexpected reply (SubnetIds is a string, not a list)")
     ]
+
+
+def test_a_region_without_a_data_path_has_no_function_to_check(project: Path) -> None:
+    outputs = stack_outputs()
+    region = next(iter(outputs["regions"].values()))
+    region["api"].update(restApiId=None, stageName=None, functionName=None, logGroupNames=[])
+    # An empty answer to every Lambda and API Gateway call: any check that asked would fail.
+    answers = {**conforming(), "GetFunctionConfiguration": "ResourceNotFoundException"}
+    answers["GetStage"] = "NotFoundException"
+    results = verify(outputs, load_config(project), session_factory=lambda: CannedSession(answers))
+    controls = {r.control for r in results}
+    assert not controls & {"Lambda.3", "Lambda.7", "APIGateway.1", "APIGateway.3", "APIGateway.9"}
+    assert [r for r in results if r.status != "pass"] == []

@@ -322,3 +322,13 @@ def test_outputs_nested_too_deeply(project: Path, source: str) -> None:
         f"{path} nests JSON deeper than Python's parser goes; pass what `pulumi stack output "
         "--json` prints",
     )
+
+
+def test_a_region_runs_its_function_and_api_together_or_neither(project: Path) -> None:
+    outputs = stack_outputs()
+    outputs["regions"][REGION]["api"]["functionName"] = None
+    assert_usage_error(
+        run(project, write_outputs(project, outputs)),
+        f"{_at(project)}: regions.{REGION}.api.functionName null while the region's other API "
+        "outputs are set; a region runs the function and its REST API together, or neither",
+    )

@@ -60,6 +60,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from . import db
+from .contract import (
+    ENV_ENVIRONMENT,
+    ENV_VERSION,
+    LOG_DATABASE_UNAVAILABLE,
+    LOG_HEALTH_DATABASE_UNAVAILABLE,
+    LOG_HEALTH_NO_CREDENTIALS,
+    MAX_BODY_BYTES,
+    MAX_TYPE_LENGTH,
+    RECORD_FIELDS,
+    SECURITY_HEADERS,
+)
 from .jsonlog import configure_level, log, log_context
 
 if TYPE_CHECKING:
@@ -67,9 +78,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-MAX_BODY_BYTES: Final = 64 * 1024
-MAX_TYPE_LENGTH: Final = 128
-RECORD_FIELDS: Final = frozenset({"type", "payload"})
+# MAX_BODY_BYTES, MAX_TYPE_LENGTH and RECORD_FIELDS live in contract.py: API Gateway's
+# request model is built from the same values.
 # Health checkers (Route 53: every 10 or 30 s from each of several locations) share one answer
 # per execution environment for this long, so the database sees at most one probe per period.
 HEALTH_CACHE_SECONDS: Final = 5.0
@@ -77,9 +87,7 @@ HEALTH_CACHE_SECONDS: Final = 5.0
 DEADLINE_MARGIN_SECONDS: Final = 0.5
 RETRY_AFTER_SECONDS: Final = "1"
 
-ENV_REGION: Final = "TAP_REGION"
-ENV_ENVIRONMENT: Final = "TAP_ENVIRONMENT"
-ENV_VERSION: Final = "TAP_VERSION"
+ENV_REGION: Final = db.ENV_REGION
 
 # fullmatch everywhere: `$` would also match before a trailing newline.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -98,15 +106,6 @@ SELECT_RECORD: Final = (
     "SELECT type, payload, created_at FROM tap.records WHERE id = CAST(:id AS uuid)"
 )
 
-SECURITY_HEADERS: Final[Mapping[str, str]] = {
-    "Content-Type": "application/json",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 
 # --------------------------------------------------------------------------- configuration
 
@@ -197,7 +196,7 @@ def _run(database: db.Database, operation: str, work: Callable[[Connection], T])
     try:
         return database.run(work, deadline=_deadline.get())
     except db.Unavailable as error:
-        log(logging.ERROR, "database unavailable", operation=operation, error=str(error))
+        log(logging.ERROR, LOG_DATABASE_UNAVAILABLE, operation=operation, error=str(error))
         raise _unavailable() from None
     except Exception as error:
         from pg8000.exceptions import DatabaseError  # noqa: PLC0415 - loaded by the connection
@@ -369,7 +368,7 @@ def _health_checks() -> dict[str, str]:
     try:
         db.obtain_credentials(database.login)
     except (db.CredentialsUnavailable, db.SettingsError) as error:
-        log(logging.ERROR, "health: no database credentials", error=str(error))
+        log(logging.ERROR, LOG_HEALTH_NO_CREDENTIALS, error=str(error))
         checks["credentials"] = "failed"
         return checks
     checks["credentials"] = "ok"
@@ -378,7 +377,7 @@ def _health_checks() -> dict[str, str]:
     try:
         database.run(lambda connection: connection.run("SELECT 1"), deadline=_deadline.get())
     except db.Unavailable as error:
-        log(logging.ERROR, "health: database unavailable", error=str(error))
+        log(logging.ERROR, LOG_HEALTH_DATABASE_UNAVAILABLE, error=str(error))
         checks["database"] = "unavailable"
     except DatabaseError as error:
         log(logging.ERROR, "health: database error", error=db.server_message(error))

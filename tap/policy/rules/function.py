@@ -1,11 +1,21 @@
-"""Lambda: supported runtimes, VPC placement across AZs, X-Ray and who may invoke."""
+"""Lambda: supported runtimes, VPC placement across AZs, X-Ray, who may invoke, and no
+credentials in environment variables."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tap.policy.rules.core import PolicyConfig, PolicyResource, RuleBook, dig, is_opaque, items
+from tap.policy.rules.core import (
+    SECRET,
+    PolicyConfig,
+    PolicyResource,
+    RuleBook,
+    dig,
+    is_opaque,
+    items,
+)
 from tap.policy.rules.resource_types import LAMBDA_FUNCTION, LAMBDA_PERMISSION
 
 _book = RuleBook()
@@ -91,6 +101,31 @@ def _lambda_tracing(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
 def _lambda_permission(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
     if r.props.get("principal") == "*":
         yield f'{r.name} lets any principal ("*") invoke the function'
+
+
+# Variable names that hold a credential rather than point at one (an ARN, a host, a user name).
+CREDENTIAL_NAME = re.compile(r"PASSWORD|PASSWD|PGPASS|TOKEN|ACCESS_KEY|SECRET_KEY|PRIVATE_KEY|DSN")
+
+
+@_book.resource(
+    "lambda-env-no-credentials",
+    "TAP.13",
+    "Function environments hold no credential: no variable named for a password, token, key or "
+    "connection string, and no secret value. Functions log in with IAM or read Secrets Manager.",
+    LAMBDA_FUNCTION,
+)
+def _lambda_env_credentials(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
+    variables = dig(r.props, "environment", "variables")
+    if not isinstance(variables, Mapping):
+        return
+    for name, value in variables.items():
+        if CREDENTIAL_NAME.search(str(name).upper()):
+            yield (
+                f"{r.name}: environment variable {name} names a credential; use IAM "
+                "authentication or a Secrets Manager ARN instead"
+            )
+        elif value == SECRET:
+            yield f"{r.name}: environment variable {name} holds a secret value"
 
 
 RULES = _book.rules

@@ -196,6 +196,8 @@ def test_the_shipped_stacks_grant_actions_on_any_resource_only_where_the_docs_sa
     assert on_anything == {
         ("api-policy", "WriteXRayTraces", False),
         ("api-policy", "DescribeNetworkInterfaces", False),
+        ("db-migrate-policy", "WriteXRayTraces", False),
+        ("db-migrate-policy", "DescribeNetworkInterfaces", False),
         (
             "apigateway-cloudwatch-policy",
             "a statement of AmazonAPIGatewayPushToCloudWatchLogs",
