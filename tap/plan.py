@@ -448,6 +448,10 @@ _HARDENING_TYPES = frozenset(
         "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
         "aws:backup/plan:Plan",
         "aws:backup/selection:Selection",
+        "aws:signer/signingProfile:SigningProfile",
+        "aws:signer/signingJob:SigningJob",
+        "aws:lambda/codeSigningConfig:CodeSigningConfig",
+        "aws:s3/bucketObjectv2:BucketObjectv2",
     }
 )
 
@@ -455,7 +459,7 @@ _HARDENING_TYPES = frozenset(
 def _hardening_outputs(
     typ: str, name: str, region: str, inputs: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """WAF and AWS Backup: the ids and ARNs AWS returns, in the shapes AWS uses."""
+    """WAF, AWS Backup and code signing: the ids and ARNs AWS returns, in AWS's shapes."""
     account = MOCK_ACCOUNT_ID
     physical = str(inputs.get("name") or name)
     uuid = f"{_short_hash(typ, name, length=8)}-0000-4000-8000-{_short_hash(name, length=12)}"
@@ -498,8 +502,58 @@ def _hardening_outputs(
             "arn": f"arn:aws:backup:{region}:{account}:backup-plan:{uuid}",
             "version": _short_hash("version", name, length=32),
         }
-    # aws:backup/selection:Selection
-    return {"id": _short_hash("selection", name, length=36)}
+    if typ == "aws:backup/selection:Selection":
+        return {"id": _short_hash("selection", name, length=36)}
+    return _signing_outputs(typ, name, region, inputs)
+
+
+def _signing_outputs(typ: str, name: str, region: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    account = MOCK_ACCOUNT_ID
+    if typ == "aws:signer/signingProfile:SigningProfile":
+        profile = str(inputs.get("name") or name)
+        arn = f"arn:aws:signer:{region}:{account}:/signing-profiles/{profile}"
+        version = _short_hash("profile-version", name, length=10)
+        return {
+            "id": profile,
+            "name": profile,
+            "arn": arn,
+            "version": version,
+            "versionArn": f"{arn}/{version}",
+            "platformDisplayName": "AWS Lambda",
+            "status": "Active",
+        }
+    if typ == "aws:lambda/codeSigningConfig:CodeSigningConfig":
+        config_id = f"csc-{_short_hash('csc', name, length=17)}"
+        return {
+            "id": config_id,
+            "configId": config_id,
+            "arn": f"arn:aws:lambda:{region}:{account}:code-signing-config:{config_id}",
+        }
+    if typ == "aws:s3/bucketObjectv2:BucketObjectv2":
+        return {
+            "id": str(inputs.get("key") or name),
+            "versionId": _short_hash("object-version", name, length=32),
+            "etag": _short_hash("etag", name, length=32),
+        }
+    # aws:signer/signingJob:SigningJob: Signer writes `<prefix><job id>.zip`.
+    job_id = f"{_short_hash('job', name, length=8)}-0000-4000-8000-{_short_hash(name, length=12)}"
+    destination = ((inputs.get("destination") or {}).get("s3")) or {}
+    return {
+        "id": job_id,
+        "jobId": job_id,
+        "status": "Succeeded",
+        "platformId": "AWSLambda-SHA384-ECDSA",
+        "signedObjects": [
+            {
+                "s3s": [
+                    {
+                        "bucket": destination.get("bucket", ""),
+                        "key": f"{destination.get('prefix', '')}{job_id}.zip",
+                    }
+                ]
+            }
+        ],
+    }
 
 
 def _rds_domain(identifier: str, region: str) -> str:
