@@ -175,16 +175,20 @@ def test_outputs_are_the_config_and_the_signed_object(
     )
 
     def check(values: list[Any]) -> None:
-        config_arn, bucket, key, job_id = values
+        config_arn, bucket, key, job_id, source, uploaded_version = values
         assert config_arn.startswith(
             f"arn:aws:lambda:{REGION}:{MOCK_ACCOUNT_ID}:code-signing-config:csc-"
         )
         assert bucket == f"tap-test-usw2-artifacts-{MOCK_ACCOUNT_ID}"
         assert key == f"signed/{job_id}.zip"
+        # The job signs exactly the object version this deploy uploaded.
+        assert source["s3"]["version"] == uploaded_version
 
     return pulumi.Output.all(
         component.code_signing_config_arn,
         component.signed_bucket,
         component.signed_key,
         component.job.job_id,
+        component.job.source,
+        component.unsigned.version_id,
     ).apply(check)
