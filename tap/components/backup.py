@@ -57,6 +57,7 @@ import pulumi_aws as aws
 
 from tap.components.policies import document, render, service_assume_role
 from tap.components.roles import service_role
+from tap.limits import BACKUP_MIN_START_WINDOW_MINUTES
 from tap.naming import Labels
 
 BACKUP_SERVICE = "backup.amazonaws.com"
@@ -64,16 +65,10 @@ RULE_NAME = "daily"
 # After the Aurora backup window (03:00-04:00 UTC) and the Sunday maintenance window
 # (04:30-05:30 UTC) that tap.components.database sets.
 DEFAULT_SCHEDULE = "cron(0 6 ? * * *)"
-# "If this value is included, it must be at least 60 minutes" (BackupRuleInput.StartWindowMinutes).
-MIN_START_WINDOW_MINUTES = 60
-DEFAULT_START_WINDOW_MINUTES = 60
+DEFAULT_START_WINDOW_MINUTES = BACKUP_MIN_START_WINDOW_MINUTES
 # An Aurora snapshot is a storage-level copy: minutes, not hours. A job still running after
 # six hours is cancelled, and `tap verify` sees the missing recovery point the next morning.
 DEFAULT_COMPLETION_WINDOW_MINUTES = 360
-# Vault Lock's bounds (PutBackupVaultLockConfiguration): "The shortest minimum retention period
-# you can specify is 1 day", "The longest maximum retention period ... is 36500 days".
-LOCK_MIN_RETENTION_DAYS = 1
-LOCK_MAX_RETENTION_DAYS = 36_500
 # Backup vault names: ^[a-zA-Z0-9\-\_]{2,50}$ (AWS::Backup::BackupVault BackupVaultName);
 # plan and rule names: ^[a-zA-Z0-9\-\_\.]{1,50}$ (BackupRuleInput.RuleName); selection names:
 # ^[a-zA-Z0-9\-\_\.]{1,50}$ (BackupSelection.SelectionName).
@@ -111,47 +106,6 @@ def cluster_snapshot_arn(*, partition: str, region: str, account_id: str) -> str
     )
 
 
-def validate_retention(
-    *,
-    retention_days: int,
-    copy_retention_days: int,
-    lock_min_retention_days: int,
-    lock_max_retention_days: int,
-) -> None:
-    """Retentions a locked vault accepts: a job outside the lock's range fails in AWS, daily,
-    with nothing failing at deploy time. One message per setting, naming it."""
-    for setting, value in (
-        ("retention_days", retention_days),
-        ("copy_retention_days", copy_retention_days),
-        ("lock_min_retention_days", lock_min_retention_days),
-        ("lock_max_retention_days", lock_max_retention_days),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"backup {setting} must be a whole number of days, got {value!r}")
-    if not LOCK_MIN_RETENTION_DAYS <= lock_min_retention_days <= LOCK_MAX_RETENTION_DAYS:
-        raise ValueError(
-            f"backup lock_min_retention_days must be between {LOCK_MIN_RETENTION_DAYS} and "
-            f"{LOCK_MAX_RETENTION_DAYS} (AWS Backup Vault Lock's bounds), got "
-            f"{lock_min_retention_days}"
-        )
-    if not lock_min_retention_days <= lock_max_retention_days <= LOCK_MAX_RETENTION_DAYS:
-        raise ValueError(
-            f"backup lock_max_retention_days must be between lock_min_retention_days "
-            f"({lock_min_retention_days}) and {LOCK_MAX_RETENTION_DAYS}, got "
-            f"{lock_max_retention_days}"
-        )
-    for setting, value in (
-        ("retention_days", retention_days),
-        ("copy_retention_days", copy_retention_days),
-    ):
-        if not lock_min_retention_days <= value <= lock_max_retention_days:
-            raise ValueError(
-                f"backup {setting} {value} is outside the vault lock's range "
-                f"{lock_min_retention_days}-{lock_max_retention_days} days: AWS Backup would "
-                "fail every job into the vault; change the retention or the lock's range"
-            )
-
-
 def validate_schedule(
     schedule: str, start_window_minutes: int, completion_window_minutes: int
 ) -> None:
@@ -160,10 +114,10 @@ def validate_schedule(
             f"backup schedule must be an AWS cron expression with six fields such as "
             f"{DEFAULT_SCHEDULE!r}, got {schedule!r}"
         )
-    if start_window_minutes < MIN_START_WINDOW_MINUTES:
+    if start_window_minutes < BACKUP_MIN_START_WINDOW_MINUTES:
         raise ValueError(
-            f"backup start_window_minutes must be at least {MIN_START_WINDOW_MINUTES} (AWS "
-            f"Backup's minimum), got {start_window_minutes}"
+            f"backup start_window_minutes must be at least {BACKUP_MIN_START_WINDOW_MINUTES} "
+            f"(AWS Backup's minimum), got {start_window_minutes}"
         )
     if completion_window_minutes <= start_window_minutes:
         raise ValueError(
@@ -299,12 +253,8 @@ class BackupArgs:
 
 
 def validate_backup_args(args: BackupArgs) -> None:
-    validate_retention(
-        retention_days=args.retention_days,
-        copy_retention_days=args.copy_retention_days,
-        lock_min_retention_days=args.lock_min_retention_days,
-        lock_max_retention_days=args.lock_max_retention_days,
-    )
+    """The wiring a caller can get wrong and the component's own schedule; the retentions
+    arrive validated by tap.config (within AWS's bounds and the lock's range)."""
     validate_schedule(args.schedule, args.start_window_minutes, args.completion_window_minutes)
     vault_regions = [r.region for r in args.regions]
     if len(set(vault_regions)) != len(vault_regions):

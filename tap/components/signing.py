@@ -38,6 +38,7 @@ import pulumi
 import pulumi_aws as aws
 
 from tap.components.storage import SecureBucket, SecureBucketArgs
+from tap.limits import SIGNER_MAX_SIGNATURE_VALIDITY_MONTHS
 from tap.naming import Labels
 
 PLATFORM_ID = "AWSLambda-SHA384-ECDSA"
@@ -45,8 +46,6 @@ ENFORCE: Literal["Enforce"] = "Enforce"
 WARN: Literal["Warn"] = "Warn"
 UNTRUSTED_ARTIFACT_ACTIONS = (ENFORCE, WARN)
 SIGNATURE_VALIDITY_MONTHS = 12
-# Signer caps a profile's signature validity at 135 months (the platform's default maximum).
-MAX_SIGNATURE_VALIDITY_MONTHS = 135
 UNSIGNED_PREFIX = "unsigned/"
 SIGNED_PREFIX = "signed/"
 # AWS::Signer::SigningProfile ProfileName: ^[0-9a-zA-Z_]{2,64}$ (no hyphens).
@@ -67,24 +66,19 @@ def unsigned_key(labels: Labels) -> str:
     return f"{UNSIGNED_PREFIX}{labels.name('function')}.zip"
 
 
-def validate_signing_settings(
-    *, labels: Labels, region: str, untrusted_artifact_on_deployment: str, validity_months: int
-) -> None:
+def validate_signing_settings(*, labels: Labels, region: str, validity_months: int) -> None:
+    """The wiring and the component's own names and validity (the Enforce/Warn choice arrives
+    validated by tap.config)."""
     if labels.region != region:
         raise ValueError(f"code signing labels are for {labels.region}, not {region}")
-    if untrusted_artifact_on_deployment not in UNTRUSTED_ARTIFACT_ACTIONS:
-        raise ValueError(
-            f"untrusted_artifact_on_deployment must be Enforce or Warn, got "
-            f"{untrusted_artifact_on_deployment!r}"
-        )
     name = profile_name(labels)
     if not _PROFILE_NAME.fullmatch(name):
         raise ValueError(
             f"Signer profile name {name!r} must be 2-64 letters, digits or underscores"
         )
-    if not 1 <= validity_months <= MAX_SIGNATURE_VALIDITY_MONTHS:
+    if not 1 <= validity_months <= SIGNER_MAX_SIGNATURE_VALIDITY_MONTHS:
         raise ValueError(
-            f"signature validity must be 1-{MAX_SIGNATURE_VALIDITY_MONTHS} months, got "
+            f"signature validity must be 1-{SIGNER_MAX_SIGNATURE_VALIDITY_MONTHS} months, got "
             f"{validity_months}"
         )
 
@@ -125,7 +119,6 @@ class CodeSigning(pulumi.ComponentResource):
         validate_signing_settings(
             labels=args.labels,
             region=args.region,
-            untrusted_artifact_on_deployment=args.untrusted_artifact_on_deployment,
             validity_months=args.signature_validity_months,
         )
         super().__init__("tap:signing:CodeSigning", name, None, opts)

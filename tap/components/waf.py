@@ -49,8 +49,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from tap.components.logs import encrypted_log_group, validate_log_retention
+from tap.components.logs import encrypted_log_group
 from tap.components.policies import document, render
+from tap.limits import WAF_DEFAULT_EVALUATION_WINDOW_SECONDS, WAF_WEB_ACL_BASE_WCU
 from tap.naming import Labels
 
 SCOPE = "REGIONAL"
@@ -62,13 +63,7 @@ REDACTED_HEADER = "authorization"
 # WAF's CloudWatch Logs delivery is a vended log: delivery.logs.amazonaws.com writes it.
 LOG_DELIVERY_SERVICE = "delivery.logs.amazonaws.com"
 
-# WAF limits (WAF Developer Guide and the AWS::WAFv2::WebACL schema).
-WEB_ACL_BASE_WCU = 1_500  # "The basic price for a web ACL includes up to 1,500 WCUs"
 RATE_BASED_RULE_WCU = 2  # "Rate-based rule statement ... WCUs - 2, as a base cost"
-RATE_LIMIT_MIN = 10  # RateLimit: minimum 10 (AWS::WAFv2::WebACL RateLimit)
-RATE_LIMIT_MAX = 2_000_000_000  # RateLimit: maximum 2,000,000,000
-EVALUATION_WINDOWS_SECONDS = (60, 120, 300, 600)  # EvaluationWindowSec enum; 300 by default
-DEFAULT_EVALUATION_WINDOW_SECONDS = 300
 # API Gateway forwards at most this much of a body to WAF by default; KB_32..KB_64 cost extra.
 BODY_INSPECTION_LIMIT = "KB_16"
 # Names of web ACLs, rules (EntityName) and metric names (VisibilityConfig.MetricName).
@@ -135,23 +130,6 @@ def rule_metric_name(acl_name: str, slug: str) -> str:
     return f"{acl_name}-{slug}"
 
 
-def validate_rate_limit(rate_limit: int, window_seconds: int) -> None:
-    """WAF's bounds for a rate-based rule; one message naming the setting."""
-    if isinstance(rate_limit, bool) or not isinstance(rate_limit, int):
-        raise ValueError(f"rate_limit must be a whole number of requests, got {rate_limit!r}")
-    if not RATE_LIMIT_MIN <= rate_limit <= RATE_LIMIT_MAX:
-        raise ValueError(
-            f"rate_limit must be between {RATE_LIMIT_MIN} and {RATE_LIMIT_MAX:,} requests per "
-            f"window (AWS WAF's bounds), got {rate_limit}"
-        )
-    if window_seconds not in EVALUATION_WINDOWS_SECONDS:
-        raise ValueError(
-            f"rate_limit_window_seconds must be one of "
-            f"{', '.join(map(str, EVALUATION_WINDOWS_SECONDS))} (AWS WAF's evaluation windows), "
-            f"got {window_seconds!r}"
-        )
-
-
 def capacity(specs: Sequence[RuleSpec]) -> int:
     return sum(spec.wcu for spec in specs)
 
@@ -182,16 +160,12 @@ def validate_waf_settings(
     *,
     labels: Labels,
     region: str,
-    rate_limit: int,
-    rate_limit_window_seconds: int,
-    log_retention_days: int,
     stage_arns: Mapping[str, object],
 ) -> None:
-    """Everything that needs no cloud, before anything is registered."""
+    """The wiring a caller can get wrong, and the rule set's own names and capacity (the
+    settings arrive validated by tap.config), before anything is registered."""
     if labels.region != region:
         raise ValueError(f"waf labels are for {labels.region}, not {region}")
-    validate_rate_limit(rate_limit, rate_limit_window_seconds)
-    validate_log_retention(log_retention_days)
     if not stage_arns:
         raise ValueError("a web ACL needs at least one API stage to protect (stage_arns)")
     acl = web_acl_name(labels)
@@ -204,10 +178,10 @@ def validate_waf_settings(
         if not _METRIC_NAME.fullmatch(metric):
             raise ValueError(f"WAF metric name {metric!r} must be 1-128 word characters")
     used = capacity(rule_specs())
-    if used > WEB_ACL_BASE_WCU:
+    if used > WAF_WEB_ACL_BASE_WCU:
         raise ValueError(
-            f"the web ACL's rules need {used} WCUs, over the {WEB_ACL_BASE_WCU} its base price "
-            "covers"
+            f"the web ACL's rules need {used} WCUs, over the {WAF_WEB_ACL_BASE_WCU} its base "
+            "price covers"
         )
 
 
@@ -299,7 +273,7 @@ class RegionalWebAclArgs:
     # Key (names the association) -> the stage's ARN,
     # `arn:aws:apigateway:<region>::/restapis/<id>/stages/<stage>`.
     stage_arns: Mapping[str, pulumi.Input[str]]
-    rate_limit_window_seconds: int = DEFAULT_EVALUATION_WINDOW_SECONDS
+    rate_limit_window_seconds: int = WAF_DEFAULT_EVALUATION_WINDOW_SECONDS
 
 
 class RegionalWebAcl(pulumi.ComponentResource):
@@ -318,9 +292,6 @@ class RegionalWebAcl(pulumi.ComponentResource):
         validate_waf_settings(
             labels=args.labels,
             region=args.region,
-            rate_limit=args.rate_limit,
-            rate_limit_window_seconds=args.rate_limit_window_seconds,
-            log_retention_days=args.log_retention_days,
             stage_arns=args.stage_arns,
         )
         super().__init__("tap:waf:RegionalWebAcl", name, None, opts)

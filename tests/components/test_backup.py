@@ -13,13 +13,11 @@ import pytest
 from tap.awsdata import is_stateful, resource_schema
 from tap.components.backup import (
     DEFAULT_SCHEDULE,
-    LOCK_MAX_RETENTION_DAYS,
     Backup,
     BackupArgs,
     BackupRegion,
     backup_role_policy,
     recovery_point_lifecycles,
-    validate_retention,
     validate_schedule,
 )
 from tap.plan import MOCK_ACCOUNT_ID
@@ -88,53 +86,6 @@ def one(resources: Resources, type_token: str) -> dict[str, Any]:
 
 
 # --- pure logic --------------------------------------------------------------------------------
-
-
-def test_retentions_inside_the_lock_are_accepted() -> None:
-    validate_retention(
-        retention_days=7,
-        copy_retention_days=365,
-        lock_min_retention_days=7,
-        lock_max_retention_days=365,
-    )
-
-
-@pytest.mark.parametrize(
-    ("values", "message"),
-    [
-        (
-            {"retention_days": 5},
-            "backup retention_days 5 is outside the vault lock's range 7-365 days",
-        ),
-        (
-            {"copy_retention_days": 400},
-            "backup copy_retention_days 400 is outside the vault lock's range 7-365 days",
-        ),
-        ({"lock_min_retention_days": 0}, "lock_min_retention_days must be between 1 and 36500"),
-        (
-            {"lock_max_retention_days": 6},
-            "lock_max_retention_days must be between lock_min_retention_days (7) and 36500",
-        ),
-        (
-            {"lock_max_retention_days": LOCK_MAX_RETENTION_DAYS + 1},
-            "lock_max_retention_days must be between",
-        ),
-        ({"retention_days": 7.5}, "backup retention_days must be a whole number of days"),
-        ({"retention_days": True}, "backup retention_days must be a whole number of days"),
-    ],
-)
-def test_retentions_aws_backup_would_fail_daily_are_refused(
-    values: dict[str, Any], message: str
-) -> None:
-    settings: dict[str, Any] = {
-        "retention_days": 35,
-        "copy_retention_days": 35,
-        "lock_min_retention_days": 7,
-        "lock_max_retention_days": 365,
-    }
-    settings.update(values)
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        validate_retention(**settings)
 
 
 @pytest.mark.parametrize(
@@ -326,7 +277,6 @@ def test_taggable_resources_are_tagged() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"retention_days": 3}, "backup retention_days 3 is outside the vault lock's range"),
         ({"copy_regions": {PRIMARY: PRIMARY}}, "copy region for us-east-1 must be another region"),
         ({"copy_regions": {}}, "backup of the cluster in us-east-1 needs a copy region"),
         ({"copy_regions": {PRIMARY: "ap-south-1"}}, "copy region ap-south-1 has no vault"),

@@ -13,13 +13,13 @@ import pytest
 from tap.awsdata import resource_schema
 from tap.components.function import DEFAULT_SOURCE_DIR, source_archive
 from tap.components.signing import (
-    MAX_SIGNATURE_VALIDITY_MONTHS,
     PLATFORM_ID,
     CodeSigning,
     CodeSigningArgs,
     profile_name,
     validate_signing_settings,
 )
+from tap.limits import SIGNER_MAX_SIGNATURE_VALIDITY_MONTHS
 from tap.plan import MOCK_ACCOUNT_ID, PlanMocks
 from tests.conftest import is_taggable, labels_for, plan_program, refused_before_registering
 
@@ -79,8 +79,10 @@ def test_profile_names_use_underscores_as_signer_requires() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"untrusted_artifact_on_deployment": "Block"}, "must be Enforce or Warn, got 'Block'"),
-        ({"validity_months": 0}, f"signature validity must be 1-{MAX_SIGNATURE_VALIDITY_MONTHS}"),
+        (
+            {"validity_months": 0},
+            f"signature validity must be 1-{SIGNER_MAX_SIGNATURE_VALIDITY_MONTHS}",
+        ),
         ({"validity_months": 136}, "signature validity must be 1-135 months, got 136"),
         ({"region": "us-east-1"}, "code signing labels are for us-west-2, not us-east-1"),
     ],
@@ -89,7 +91,6 @@ def test_bad_settings_are_refused(overrides: dict[str, Any], message: str) -> No
     settings: dict[str, Any] = {
         "labels": labels_for(REGION),
         "region": REGION,
-        "untrusted_artifact_on_deployment": "Enforce",
         "validity_months": 12,
     }
     settings.update(overrides)
@@ -157,10 +158,10 @@ def test_taggable_resources_are_tagged() -> None:
 
 def test_bad_settings_register_nothing() -> None:
     def program() -> None:
-        CodeSigning("x", signing_args(untrusted_artifact_on_deployment="Audit"))
+        CodeSigning("x", signing_args(region="eu-central-1"))
 
     error, registered = refused_before_registering(program)
-    assert "must be Enforce or Warn" in str(error)
+    assert "code signing labels are for us-west-2, not eu-central-1" in str(error)
     assert registered == []
 
 

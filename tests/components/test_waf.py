@@ -14,21 +14,17 @@ from tap.components import waf
 from tap.components.api import RegionalApi, RegionalApiArgs
 from tap.components.waf import (
     COMMON_RULE_SET,
-    EVALUATION_WINDOWS_SECONDS,
     IP_REPUTATION,
     KNOWN_BAD_INPUTS,
-    RATE_LIMIT_MAX,
-    RATE_LIMIT_MIN,
-    WEB_ACL_BASE_WCU,
     RegionalWebAcl,
     RegionalWebAclArgs,
     RuleSpec,
     capacity,
     capacity_of_rules,
     rule_specs,
-    validate_rate_limit,
 )
 from tap.functions.api.handler import MAX_BODY_BYTES
+from tap.limits import WAF_WEB_ACL_BASE_WCU
 from tap.plan import MOCK_ACCOUNT_ID, PlanMocks
 from tests.conftest import is_taggable, labels_for, plan_program, refused_before_registering
 
@@ -111,7 +107,7 @@ def test_managed_groups_are_the_published_aws_groups_and_capacities() -> None:
 
 def test_the_rule_set_fits_the_capacity_the_base_price_covers() -> None:
     assert capacity(rule_specs()) == 927
-    assert capacity(rule_specs()) <= WEB_ACL_BASE_WCU == 1500
+    assert capacity(rule_specs()) <= WAF_WEB_ACL_BASE_WCU == 1500
 
 
 def test_the_size_rule_counts_because_the_api_accepts_bodies_over_8_kb() -> None:
@@ -119,28 +115,6 @@ def test_the_size_rule_counts_because_the_api_accepts_bodies_over_8_kb() -> None
     assert MAX_BODY_BYTES > 8 * 1024
     assert COMMON_RULE_SET.count_only == ("SizeRestrictions_BODY",)
     assert IP_REPUTATION.count_only == KNOWN_BAD_INPUTS.count_only == ()
-
-
-@pytest.mark.parametrize("limit", [RATE_LIMIT_MIN, 2000, RATE_LIMIT_MAX])
-@pytest.mark.parametrize("window", EVALUATION_WINDOWS_SECONDS)
-def test_rate_limits_inside_wafs_bounds_are_accepted(limit: int, window: int) -> None:
-    validate_rate_limit(limit, window)
-
-
-@pytest.mark.parametrize(
-    ("limit", "window", "message"),
-    [
-        (9, 300, "rate_limit must be between 10 and 2,000,000,000 requests per window"),
-        (RATE_LIMIT_MAX + 1, 300, "rate_limit must be between 10 and 2,000,000,000"),
-        (True, 300, "rate_limit must be a whole number of requests, got True"),
-        (100.5, 300, "rate_limit must be a whole number of requests, got 100.5"),
-        (100, 30, "rate_limit_window_seconds must be one of 60, 120, 300, 600"),
-        (100, 900, "rate_limit_window_seconds must be one of 60, 120, 300, 600"),
-    ],
-)
-def test_rate_limits_outside_wafs_bounds_are_refused(limit: Any, window: int, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        validate_rate_limit(limit, window)
 
 
 def test_capacity_of_rules_prices_the_planned_rules_and_refuses_to_guess() -> None:
@@ -350,10 +324,7 @@ def test_taggable_resources_are_tagged_and_everything_is_in_the_region() -> None
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"rate_limit": 5}, "rate_limit must be between 10 and"),
-        ({"rate_limit_window_seconds": 30}, "rate_limit_window_seconds must be one of"),
         ({"stage_arns": {}}, "a web ACL needs at least one API stage to protect"),
-        ({"log_retention_days": 42}, "log_retention_days 42 is not a retention"),
         ({"labels": labels_for("us-east-1")}, "waf labels are for us-east-1, not eu-central-1"),
     ],
 )
