@@ -68,8 +68,11 @@ def test_every_name_carries_the_suffix_and_a_region_code(planned: Planned) -> No
             or (resource["type"] == "aws:apigateway/model:Model" and physical == RECORD_MODEL)
             or resource["type"] == "aws:route53/record:Record"
         )
+        # Signer profile names allow no hyphens: tap_<suffix>_<code>_lambda.
+        underscored = resource["type"] == "aws:signer/signingProfile:SigningProfile"
+        prefix = f"tap_{suffix.replace('-', '_')}_" if underscored else f"tap-{suffix}-"
         if isinstance(physical, str) and resource["custom"] and not aws_fixed:
-            assert f"tap-{suffix}-" in physical, physical
+            assert prefix in physical, physical
 
 
 def test_resources_land_in_the_configured_regions_only(planned: Planned) -> None:
@@ -284,7 +287,9 @@ def test_data_is_encrypted_with_a_cmk_of_its_own_region(planned: Planned) -> Non
         assert _key_region(default["kmsMasterKeyId"]) == config["region"]
         assert rule["bucketKeyEnabled"] is True
         encrypted += 1
-    assert encrypted == len(planned.config.regions)
+    # The data bucket of each region, and with code signing its artifacts bucket.
+    buckets_per_region = 2 if planned.config.code_signing.enabled else 1
+    assert encrypted == buckets_per_region * len(planned.config.regions)
     for cluster in planned.of_type(CLUSTER):
         assert cluster["inputs"]["storageEncrypted"] is True
         assert _key_region(cluster["inputs"]["kmsKeyId"]) == cluster["region"]
@@ -698,11 +703,23 @@ def test_stages_log_trace_and_throttle(planned: Planned) -> None:
 def test_the_function_ships_the_repos_zip_with_a_machine_independent_path(
     planned: Planned,
 ) -> None:
-    expected = function_zip().relative_to(PROJECT_DIR).as_posix()
+    expected = {"<archive>": {"path": function_zip().relative_to(PROJECT_DIR).as_posix()}}
+    # With code signing the zip goes to each region's artifacts bucket and the functions run its
+    # signed copy; without, each function carries the zip itself.
+    signed = planned.config.code_signing.enabled
+    uploads = planned.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    configs = planned.of_type("aws:lambda/codeSigningConfig:CodeSigningConfig")
+    assert len(uploads) == len(configs) and bool(configs) is signed
+    for upload in uploads:
+        assert upload["inputs"]["source"] == expected
     handlers = []
     for function in planned.of_type(FUNCTION):
-        assert function["inputs"]["code"] == {"<archive>": {"path": expected}}
         handlers.append(function["inputs"]["handler"])
+        assert ("codeSigningConfigArn" in function["inputs"]) is signed
+        if signed:
+            assert "code" not in function["inputs"]
+        else:
+            assert function["inputs"]["code"] == expected
     assert sorted(set(handlers)) == [API_HANDLER, MIGRATION_HANDLER]
     # One of each per region with a cluster.
     assert handlers.count(MIGRATION_HANDLER) == len(planned.config.data_regions)

@@ -141,11 +141,20 @@ def backup_role_policy(
         cluster_snapshot_arn(partition=partition, region=region, account_id=account_id)
         for region in regions
     ]
+    # A cluster's instances are `<cluster identifier>-<n>` (tap.components.database).
+    instances = [arn.replace(":cluster:", ":db:", 1) + "-*" for arn in cluster_arns]
+    # IAM's recoveryPoint format is `arn:<partition>:<vendor>:<region>:*:...` (an Aurora recovery
+    # point is its RDS cluster snapshot). The vendor is a wildcard because cfn-lint's resource
+    # check (the policy pack's TAP.6) cannot match `${Vendor}`; the path still names only the
+    # cluster snapshots AWS Backup makes, in tap's regions.
+    recovery_points = [
+        f"arn:{partition}:*:{region}:*:cluster-snapshot:{AWSBACKUP_SNAPSHOT_PREFIX}*"
+        for region in regions
+    ]
     return render(
         document(
             {
-                # Reads of metadata only; RDS's Describe calls take no narrower resource when
-                # they list (AWS Backup lists the cluster's snapshots before and after a job).
+                # Reads of metadata, before and after each job.
                 "Sid": "DescribeAurora",
                 "Effect": "Allow",
                 "Action": [
@@ -153,7 +162,7 @@ def backup_role_policy(
                     "rds:DescribeDBClusterSnapshots",
                     "rds:DescribeDBInstances",
                 ],
-                "Resource": "*",
+                "Resource": [*cluster_arns, *instances, *snapshots],
             },
             {
                 "Sid": "SnapshotTheSelectedClusters",
@@ -183,13 +192,13 @@ def backup_role_policy(
                 "Resource": list(vault_arns),
             },
             {
-                # A recovery point of an RDS snapshot is named by the snapshot's own ARN, not a
-                # backup ARN, so this action has no narrower resource to name; the copy can
-                # only land in a vault UseTapVaults allows.
+                # Scoped to recovery points of tap's regions, the resource type IAM documents
+                # for this action (AWS's managed policy grants it on "*"); `tap verify` checks
+                # that each backup's copy arrives.
                 "Sid": "CopyOutOfVaults",
                 "Effect": "Allow",
                 "Action": "backup:CopyFromBackupVault",
-                "Resource": "*",
+                "Resource": recovery_points,
             },
             {
                 "Sid": "DescribeRegionKeys",

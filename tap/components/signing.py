@@ -87,6 +87,16 @@ def validate_signing_settings(*, labels: Labels, region: str, validity_months: i
 
 
 @dataclass(frozen=True)
+class SignedCode:
+    """What a function needs to deploy signed code: the signed zip, and the config that makes
+    Lambda check its signature."""
+
+    bucket: pulumi.Input[str]
+    key: pulumi.Input[str]
+    code_signing_config_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class CodeSigningArgs:
     labels: Labels
     region: str
@@ -111,6 +121,7 @@ class CodeSigning(pulumi.ComponentResource):
     code_signing_config_arn: pulumi.Output[str]
     signed_bucket: pulumi.Output[str]
     signed_key: pulumi.Output[str]
+    signed_code: SignedCode
     profile_name: str
 
     def __init__(
@@ -189,6 +200,9 @@ class CodeSigning(pulumi.ComponentResource):
         signed = self.job.signed_objects.apply(_signed_location)
         self.signed_bucket = signed.apply(lambda location: location[0])
         self.signed_key = signed.apply(lambda location: location[1])
+        self.signed_code = SignedCode(
+            self.signed_bucket, self.signed_key, self.code_signing_config_arn
+        )
         self.register_outputs(
             {
                 "profileName": self.profile_name,

@@ -89,6 +89,7 @@ _DEV: dict[str, Any] = {
             "dbRpoLagMs": 30000,
             "replicationLatencySeconds": 900,
             "natPacketDrops": 100,
+            "wafBlockedRequests": 1000,
         }
     },
 }

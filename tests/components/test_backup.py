@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from tap import awsdata
 from tap.awsdata import is_stateful, resource_schema
 from tap.components.backup import (
     DEFAULT_SCHEDULE,
@@ -129,13 +130,21 @@ def test_the_role_policy_names_only_tap_clusters_snapshots_vaults_and_keys() -> 
     assert statements["GrantRegionKeysToRds"]["Condition"] == {
         "Bool": {"kms:GrantIsForAWSResource": "true"}
     }
-    # "*" only where the action has no narrower resource, and never for a write to data.
-    wildcard = {sid for sid, s in statements.items() if s["Resource"] == "*"}
-    assert wildcard == {"DescribeAurora", "CopyOutOfVaults"}
-    assert all(
-        action.split(":")[1].startswith("Describe")
-        for action in statements["DescribeAurora"]["Action"]
-    )
+    # No statement grants on "*": every action here has a resource type to scope it to.
+    assert not [sid for sid, s in statements.items() if "*" in _as_list(s["Resource"])]
+    for statement in policy["Statement"]:
+        for action in _as_list(statement["Action"]):
+            assert any(awsdata.iam_actions(action).values()), action
+    assert statements["DescribeAurora"]["Resource"] == [
+        CLUSTER_ARN,
+        f"arn:aws:rds:{PRIMARY}:{MOCK_ACCOUNT_ID}:db:tap-test-use1-aurora-*",
+        *snapshots,
+    ]
+    # IAM's recoveryPoint format: any vendor and account, in tap's regions, AWS Backup's
+    # cluster snapshots only.
+    assert statements["CopyOutOfVaults"]["Resource"] == [
+        f"arn:aws:*:{region}:*:cluster-snapshot:awsbackup:*" for region in (PRIMARY, COPY)
+    ]
     # No cluster-level write besides the snapshot: no modify, no delete of the cluster.
     actions = [a for s in policy["Statement"] for a in _as_list(s["Action"])]
     assert not [a for a in actions if a in {"rds:ModifyDBCluster", "rds:DeleteDBCluster"}]

@@ -11,16 +11,18 @@ import pulumi_aws as aws
 import pytest
 
 from tap.awsdata import resource_schema
-from tap.components.function import DEFAULT_SOURCE_DIR, source_archive
+from tap.components.function import DEFAULT_SOURCE_DIR, ApiFunction, function_code
 from tap.components.signing import (
     PLATFORM_ID,
     CodeSigning,
     CodeSigningArgs,
+    SignedCode,
     profile_name,
     validate_signing_settings,
 )
 from tap.limits import SIGNER_MAX_SIGNATURE_VALIDITY_MONTHS
 from tap.plan import MOCK_ACCOUNT_ID, PlanMocks
+from tests.components.test_function import make_args as function_args
 from tests.conftest import is_taggable, labels_for, plan_program, refused_before_registering
 
 REGION = "us-west-2"
@@ -41,7 +43,7 @@ def signing_args(**overrides: Any) -> CodeSigningArgs:
         "account_id": MOCK_ACCOUNT_ID,
         "partition": "aws",
         "kms_key_arn": KEY,
-        "code": source_archive(DEFAULT_SOURCE_DIR),
+        "code": function_code(DEFAULT_SOURCE_DIR, "python3.12", "arm64"),
         "untrusted_artifact_on_deployment": "Enforce",
     }
     values.update(overrides)
@@ -193,3 +195,46 @@ def test_outputs_are_the_config_and_the_signed_object(
         component.job.source,
         component.unsigned.version_id,
     ).apply(check)
+
+
+def test_the_function_deploys_the_signed_object_under_the_code_signing_config() -> None:
+    def program() -> None:
+        provider = aws.Provider("tap-test-usw2-aws", region=REGION)
+        signing = CodeSigning(
+            "tap-test-usw2-code-signing",
+            signing_args(),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+        ApiFunction(
+            "tap-test-usw2-function",
+            function_args(DEFAULT_SOURCE_DIR, signed_code=signing.signed_code),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+
+    resources = tuple(plan_program(program)["resources"])
+    function = one(resources, "aws:lambda/function:Function")["inputs"]
+    job = one(resources, JOB)
+    assert "code" not in function  # nothing unsigned is uploaded to Lambda
+    assert function["packageType"] == "Zip"
+    assert function["s3Bucket"] == f"tap-test-usw2-artifacts-{MOCK_ACCOUNT_ID}"
+    assert function["s3Key"].startswith("signed/") and function["s3Key"].endswith(".zip")
+    assert function["codeSigningConfigArn"].startswith(
+        f"arn:aws:lambda:{REGION}:{MOCK_ACCOUNT_ID}:code-signing-config:csc-"
+    )
+    assert job["urn"] in one(resources, "aws:lambda/function:Function")["dependencies"]
+
+
+def test_signed_code_is_refused_for_a_container_image() -> None:
+    def program() -> None:
+        ApiFunction(
+            "f",
+            function_args(
+                DEFAULT_SOURCE_DIR,
+                image_uri="123456789012.dkr.ecr.us-west-2.amazonaws.com/tap:1",
+                signed_code=SignedCode("b", "k", "arn:csc"),
+            ),
+        )
+
+    error, registered = refused_before_registering(program)
+    assert "signed_code is for the zip" in str(error)
+    assert registered == []
