@@ -15,6 +15,7 @@ from tap.components.api import (
     RegionalApi,
     RegionalApiArgs,
 )
+from tap.components.backup import Backup, BackupArgs, BackupRegion
 from tap.components.database import (
     PORT,
     AuroraPostgres,
@@ -31,7 +32,6 @@ from tap.components.entrypoint import (
     GlobalEntryPoint,
     RegionalTarget,
 )
-from tap.components.backup import Backup, BackupArgs, BackupRegion
 from tap.components.function import (
     DEFAULT_SOURCE_DIR,
     ApiFunction,
@@ -58,6 +58,7 @@ from tap.components.network import (
     SharedNetwork,
     SharedNetworkArgs,
 )
+from tap.components.rotation import MasterSecretRotation, MasterSecretRotationArgs
 from tap.components.security import AccountPasswordPolicy, SecurityGroups, SecurityGroupsArgs
 from tap.components.signing import CodeSigning, CodeSigningArgs, SignedCode
 from tap.components.storage import RegionalBucketSpec, ReplicatedStorage, ReplicatedStorageArgs
@@ -386,6 +387,7 @@ class TapStack(pulumi.ComponentResource):
     code_signing: dict[str, CodeSigning]
     api_tiers: dict[str, ApiTier]
     backup: Backup | None
+    rotation: MasterSecretRotation | None
     entry_point: GlobalEntryPoint | None
     password_policy: AccountPasswordPolicy | None
 
@@ -442,6 +444,7 @@ class TapStack(pulumi.ComponentResource):
         self.api_tiers = self._api_tiers(config, account_id, partition)
         self.entry_point = self._entry_point(config, account_id, partition)
         self.backup = self._backup(config, account_id, partition)
+        self.rotation = self._rotation(config, account_id, partition)
 
         self.password_policy = None
         if config.manage_account_password_policy:
@@ -461,16 +464,72 @@ class TapStack(pulumi.ComponentResource):
         }
         # The global URL and each region's URL and health check; None without tap:dns.
         self.entry_point_outputs = self.entry_point.outputs if self.entry_point else None
-        outputs: dict[str, Any] = {"regions": self.region_outputs}
-        if self.entry_point_outputs:
-            outputs["entryPoint"] = self.entry_point_outputs
+        # Stack outputs beside the regions' (tap/__main__.py exports them): names tap verify reads.
+        self.hardening_outputs: dict[str, Any] = {}
+        if self.rotation is not None:
+            # Names, not the secret.
+            self.hardening_outputs["secretRotation"] = {
+                "secretName": self.rotation.secret_name,
+                "functionName": self.rotation.function_name,
+                "days": config.secret_rotation.days,
+            }
         if self.backup is not None:
-            outputs["backup"] = {
+            self.hardening_outputs["backup"] = {
                 "vaultNames": self.backup.vault_names,
                 "planRegions": sorted(self.backup.plans),
                 "copyRegion": config.backup.destination(config.writer_region, config.regions),
             }
+        outputs: dict[str, Any] = {"regions": self.region_outputs, **self.hardening_outputs}
+        if self.entry_point_outputs:
+            outputs["entryPoint"] = self.entry_point_outputs
         self.register_outputs(outputs)
+
+    def _rotation(
+        self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
+    ) -> MasterSecretRotation | None:
+        """Rotation of the global database's generated master password (tap:secretRotation), in
+        the secret's region; a regional cluster's RDS-managed secret is rotated by RDS."""
+        database = self.database
+        if not (
+            config.secret_rotation.enabled
+            and isinstance(database, GlobalDatabase)
+            and database.credentials is not None
+        ):
+            return None
+        region = config.primary_region
+        deployment, cluster = self.regions[region], self._clusters[region]
+        function = config.function
+        return MasterSecretRotation(
+            deployment.labels.name("secret-rotation"),
+            MasterSecretRotationArgs(
+                placement=FunctionPlacement(
+                    labels=deployment.labels,
+                    region=region,
+                    account_id=account_id,
+                    partition=partition,
+                    subnet_ids=deployment.network.subnet_ids["private"],
+                    security_group_id=deployment.security_groups.app.id,
+                    kms_key_arn=deployment.key.key_arn,
+                    log_retention_days=config.log_retention_days,
+                    runtime=function.runtime,
+                    architecture=function.architecture,
+                    image_uri=function.image_uri(region),
+                    iam_provider=self.providers[config.primary_region],
+                    signed_code=self._signed_code(region),
+                ),
+                # An address, not the password (as the migration function's policy carries it).
+                secret_arn=pulumi.Output.unsecret(database.master_secret_arn),
+                secret_name=database.credentials.secret.name,
+                replica_key_arns={
+                    other: self.regions[other].key.key_arn for other in config.secondary_regions
+                },
+                db_host=cluster.endpoint,
+                db_name=config.database.database_name,
+                rotation_days=config.secret_rotation.days,
+                depends_on=[*cluster.instances, *self._secret_versions()],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[region]]),
+        )
 
     def _code_signing(
         self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]

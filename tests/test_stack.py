@@ -9,6 +9,7 @@ from collections import Counter
 
 from tap import awsdata
 from tap.components.api import RECORD_MODEL
+from tap.components.rotation import ROTATION_HANDLER
 from tap.naming import GLOBAL_CODE, region_code
 from tap.packaging import API_HANDLER, MIGRATION_HANDLER, function_zip
 from tests.conftest import (
@@ -597,6 +598,10 @@ def test_the_functions_run_in_private_subnets_of_two_or_more_azs(planned: Planne
             assert function["inputs"]["reservedConcurrentExecutions"] == 1
             assert function["inputs"]["timeout"] == 900
             continue
+        if function["name"].endswith("-secret-rotation"):
+            # Secrets Manager runs one rotation of a secret at a time.
+            assert function["inputs"]["reservedConcurrentExecutions"] == 1
+            continue
         assert (
             function["inputs"]["reservedConcurrentExecutions"]
             == planned.config.function.reserved_concurrency
@@ -694,6 +699,8 @@ def test_stages_log_trace_and_throttle(planned: Planned) -> None:
         assert values["dataTraceEnabled"] is False
         assert values["throttlingBurstLimit"] == api.throttling_burst_limit
     for permission in planned.of_type("aws:lambda/permission:Permission"):
+        if permission["inputs"]["principal"] == "secretsmanager.amazonaws.com":
+            continue  # the rotation function's (tests/test_stack_hardening.py)
         assert permission["inputs"]["principal"] == "apigateway.amazonaws.com"
         assert permission["inputs"]["sourceArn"].startswith(
             f"arn:aws:execute-api:{permission['region']}:"
@@ -720,7 +727,10 @@ def test_the_function_ships_the_repos_zip_with_a_machine_independent_path(
             assert "code" not in function["inputs"]
         else:
             assert function["inputs"]["code"] == expected
-    assert sorted(set(handlers)) == [API_HANDLER, MIGRATION_HANDLER]
+    # The rotation function (prod's global database) runs the same zip.
+    rotation = planned.config.secret_rotation.enabled and planned.config.database.global_database
+    assert handlers.count(ROTATION_HANDLER) == int(rotation)
+    assert sorted(set(handlers) - {ROTATION_HANDLER}) == [API_HANDLER, MIGRATION_HANDLER]
     # One of each per region with a cluster.
     assert handlers.count(MIGRATION_HANDLER) == len(planned.config.data_regions)
     assert handlers.count(API_HANDLER) == len(planned.config.data_regions)

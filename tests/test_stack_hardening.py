@@ -137,3 +137,40 @@ def test_the_waf_alarm_and_dashboard_follow_the_web_acl(planned: Planned) -> Non
             == planned.config.monitoring.thresholds.waf_blocked_requests
         )
         assert alarm["inputs"]["dimensions"]["Region"] == alarm["region"]
+
+
+def test_the_global_databases_master_secret_rotates_on_schedule(planned: Planned) -> None:
+    config = planned.config
+    rotations = planned.of_type("aws:secretsmanager/secretRotation:SecretRotation")
+    if not (config.database.global_database and config.secret_rotation.enabled):
+        assert not rotations
+        return
+    (rotation,) = rotations
+    (secret,) = planned.of_type("aws:secretsmanager/secret:Secret")
+    assert rotation["region"] == secret["region"] == config.primary_region
+    assert secret["urn"] in rotation["dependencies"]
+    assert rotation["inputs"]["rotationRules"] == {
+        "automaticallyAfterDays": config.secret_rotation.days
+    }
+    function = next(f for f in planned.of_type(FUNCTION) if f["name"].endswith("-secret-rotation"))
+    assert function["region"] == config.primary_region
+    private = planned.manifest["outputs"]["regions"][config.primary_region]["subnetIds"]["private"]
+    assert function["inputs"]["vpcConfig"]["subnetIds"] == private
+    assert function["inputs"]["tracingConfig"] == {"mode": "Active"}
+    writer = next(
+        c
+        for c in planned.of_type(CLUSTER)
+        if c["region"] == config.primary_region and "masterUsername" in c["inputs"]
+    )
+    assert function["inputs"]["environment"]["variables"]["TAP_DB_HOST"].startswith(
+        writer["inputs"]["clusterIdentifier"]
+    )
+    if config.code_signing.enabled:
+        assert function["inputs"]["codeSigningConfigArn"]
+
+
+def test_only_prod_has_a_rotation_schedule_of_its_own(plans: dict[str, Planned]) -> None:
+    kinds = "aws:secretsmanager/secretRotation:SecretRotation"
+    assert len(plans["prod"].of_type(kinds)) == 1
+    # dev and staging run regional clusters, whose RDS-managed secret RDS rotates itself.
+    assert not plans["dev"].of_type(kinds) and not plans["staging"].of_type(kinds)

@@ -244,7 +244,8 @@ class BackupArgs:
     regions: Sequence[BackupRegion]  # a vault in each
     # Region -> the cluster to back up there (its plan lives in that region).
     cluster_arns: Mapping[str, pulumi.Input[str]]
-    # Region of a plan -> region of the vault its copies go to.
+    # Region of a plan -> region of the vault its copies go to; a plan without an entry keeps
+    # its recovery points in its own region (a one-region stack).
     copy_regions: Mapping[str, str]
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
@@ -285,7 +286,12 @@ def validate_backup_args(args: BackupArgs) -> None:
             raise ValueError(f"backup of a cluster in {region} needs a vault there (regions)")
         destination = args.copy_regions.get(region)
         if destination is None:
-            raise ValueError(f"backup of the cluster in {region} needs a copy region")
+            if len(vault_regions) > 1:
+                raise ValueError(
+                    f"backup of the cluster in {region} needs a copy region: the stack has "
+                    "vaults in other regions"
+                )
+            continue
         if destination == region:
             raise ValueError(
                 f"backup copy region for {region} must be another region, got {destination}"
@@ -353,7 +359,13 @@ class Backup(pulumi.ComponentResource):
 
         self.plans, self.selections = {}, {}
         for region, cluster_arn in args.cluster_arns.items():
-            self._plan(by_region[region], by_region[args.copy_regions[region]], cluster_arn, args)
+            destination = args.copy_regions.get(region)
+            self._plan(
+                by_region[region],
+                by_region[destination] if destination else None,
+                cluster_arn,
+                args,
+            )
 
         self.register_outputs(
             {
@@ -388,40 +400,37 @@ class Backup(pulumi.ComponentResource):
     def _plan(
         self,
         source: BackupRegion,
-        destination: BackupRegion,
+        destination: BackupRegion | None,
         cluster_arn: pulumi.Input[str],
         args: BackupArgs,
     ) -> None:
         name = plan_name(source.labels)
         provider = pulumi.ResourceOptions(parent=self, provider=source.provider)
-        # Jobs need the lock in place to be held to it, and the copy needs its target vault.
+        rule: aws.backup.PlanRuleArgsDict = {
+            "rule_name": RULE_NAME,
+            "target_vault_name": self.vaults[source.region].name,
+            "schedule": args.schedule,
+            "start_window": args.start_window_minutes,
+            "completion_window": args.completion_window_minutes,
+            "lifecycle": {"delete_after": args.retention_days},
+            "recovery_point_tags": {**args.recovery_point_tags, "BackupPlan": name},
+        }
+        locks = [self.locks[source.region]]
+        if destination is not None:
+            rule["copy_actions"] = [
+                {
+                    "destination_vault_arn": self.vaults[destination.region].arn,
+                    "lifecycle": {"delete_after": args.copy_retention_days},
+                }
+            ]
+            locks.append(self.locks[destination.region])
+        # Jobs need the locks in place to be held to them, and the copy needs its target vault.
         plan = aws.backup.Plan(
             name,
             name=name,
-            rules=[
-                {
-                    "rule_name": RULE_NAME,
-                    "target_vault_name": self.vaults[source.region].name,
-                    "schedule": args.schedule,
-                    "start_window": args.start_window_minutes,
-                    "completion_window": args.completion_window_minutes,
-                    "lifecycle": {"delete_after": args.retention_days},
-                    "copy_actions": [
-                        {
-                            "destination_vault_arn": self.vaults[destination.region].arn,
-                            "lifecycle": {"delete_after": args.copy_retention_days},
-                        }
-                    ],
-                    "recovery_point_tags": {**args.recovery_point_tags, "BackupPlan": name},
-                }
-            ],
+            rules=[rule],
             tags=source.labels.tags(name),
-            opts=pulumi.ResourceOptions.merge(
-                provider,
-                pulumi.ResourceOptions(
-                    depends_on=[self.locks[source.region], self.locks[destination.region]]
-                ),
-            ),
+            opts=pulumi.ResourceOptions.merge(provider, pulumi.ResourceOptions(depends_on=locks)),
         )
         self.plans[source.region] = plan
         selection = selection_name(source.labels)

@@ -48,10 +48,10 @@ from tap.components.policies import (
     service_assume_role,
 )
 from tap.components.roles import service_role
+from tap.components.signing import SignedCode
 from tap.functions.api import db
 from tap.functions.api.contract import ENV_ENVIRONMENT, ENV_VERSION
 from tap.functions.api.migrate import MigrationError, migrations_hash
-from tap.components.signing import SignedCode
 from tap.naming import Labels
 from tap.packaging import API_HANDLER, API_SOURCE_DIR, MIGRATION_HANDLER, function_zip
 

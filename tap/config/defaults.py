@@ -208,7 +208,7 @@ def _control_defaults(
     """Where a control is on unless the stack says otherwise:
 
     - waf: in prod, and in staging when its API is REGIONAL (public);
-    - backup: in prod with a second region for the copy;
+    - backup: in prod (the copy to another region needs a second region);
     - codeSigning: wherever the function is the zip (Lambda signs zip packages only).
     """
     api, function = result.get("api"), result.get("function")
@@ -216,7 +216,7 @@ def _control_defaults(
     image = isinstance(function, Mapping) and function.get("dockerImageUri") is not None
     defaults = {
         "waf": environment == "prod" or (environment == "staging" and regional),
-        "backup": environment == "prod" and len(regions) > 1,
+        "backup": environment == "prod",
         "codeSigning": not image,
     }
     for section, enabled in defaults.items():

@@ -62,7 +62,7 @@ class BackupConfig(Model):
     """Days each copy is kept in `copyRegion`."""
     copy_region: Region | None = None
     """The region the copies go to; another region of the stack. Defaults to the first region of
-    `tap:regions` after the primary.
+    `tap:regions` after the primary (a one-region stack keeps its backups in its region only).
     """
     lock_min_retention_days: RetentionDays
     """Vault Lock (governance mode): no recovery point can be deleted before this many days, and
@@ -95,20 +95,16 @@ class BackupConfig(Model):
                 )
         return self
 
-    def destination(self, primary: str, regions: Sequence[str]) -> str:
-        """The copy region: the configured one, else the first region after the primary."""
+    def destination(self, primary: str, regions: Sequence[str]) -> str | None:
+        """The copy region: the configured one, else the first region after the primary; None
+        in a one-region stack."""
         if self.copy_region is not None:
             return self.copy_region
-        return next(r for r in regions if r != primary)
+        return next((r for r in regions if r != primary), None)
 
     def check_for_stack(self, *, primary: str, regions: Sequence[str]) -> None:
         if not self.enabled:
             return
-        if len(regions) < 2:
-            raise KeyedError(
-                ("backup", "enabled"),
-                "is true but tap:regions lists one region; the copy needs a second region",
-            )
         if self.copy_region is not None and self.copy_region not in regions:
             raise KeyedError(
                 ("backup", "copyRegion"),

@@ -344,8 +344,8 @@ class StackConfig(Model):
             ),
             (
                 ("backup", "enabled"),
-                self.backup.enabled or len(self.regions) < 2,
-                "is false; prod backs Aurora up with AWS Backup and a copy in another region",
+                self.backup.enabled,
+                "is false; prod backs Aurora up with AWS Backup (and a copy in another region)",
             ),
             (
                 ("backup", "retentionDays"),

@@ -634,6 +634,12 @@ MAPPINGS.update(
                 },
             ),
         ),
+        "aws:secretsmanager/secretRotation:SecretRotation": _map(
+            "aws:secretsmanager/secretRotation:SecretRotation",
+            _props(
+                **{"rotationRules.automaticallyAfterDays": "RotationRules.AutomaticallyAfterDays"}
+            ),
+        ),
         "aws:wafv2/webAclAssociation:WebAclAssociation": _map(
             "aws:wafv2/webAclAssociation:WebAclAssociation", {}
         ),

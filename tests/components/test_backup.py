@@ -287,7 +287,7 @@ def test_taggable_resources_are_tagged() -> None:
     ("overrides", "message"),
     [
         ({"copy_regions": {PRIMARY: PRIMARY}}, "copy region for us-east-1 must be another region"),
-        ({"copy_regions": {}}, "backup of the cluster in us-east-1 needs a copy region"),
+        ({"copy_regions": {}}, "backup of the cluster in us-east-1 needs a copy region: the stack"),
         ({"copy_regions": {PRIMARY: "ap-south-1"}}, "copy region ap-south-1 has no vault"),
         ({"cluster_arns": {}}, "backup needs at least one cluster to back up"),
         ({"cluster_arns": {"ap-south-1": CLUSTER_ARN}}, "cluster in ap-south-1 needs a vault"),
@@ -323,3 +323,15 @@ def test_outputs_name_the_vaults_and_the_plan(pulumi_mocks: Any) -> pulumi.Outpu
         assert plan_id
 
     return pulumi.Output.all(component.vaults[COPY].arn, component.plans[PRIMARY].id).apply(check)
+
+
+def test_a_one_region_stack_backs_up_without_a_copy() -> None:
+    def program() -> None:
+        providers = providers_for(PRIMARY)
+        Backup("tap-test-gbl-backup", backup_args(providers, copy_regions={}))
+
+    resources = tuple(plan_program(program)["resources"])
+    (rule,) = one(resources, PLAN)["inputs"]["rules"]
+    assert "copyActions" not in rule
+    assert rule["lifecycle"] == {"deleteAfter": 35}
+    assert len(of_type(resources, VAULT)) == 1

@@ -34,10 +34,13 @@ class TestDefaults:
         assert not config.backup.enabled
         assert config.code_signing.untrusted_artifact_on_deployment == "Warn"
 
-    def test_a_container_image_turns_signing_off_and_one_region_turns_backup_off(self) -> None:
+    def test_a_container_image_turns_signing_off_and_one_region_backs_up_locally(self) -> None:
         image = {"dockerImageUri": "123456789012.dkr.ecr.{region}.amazonaws.com/tap:1"}
         assert not parse({"function": image}, "dev").config.code_signing.enabled
-        assert not parse({"regions": ["us-east-1"]}, "prod").config.backup.enabled
+        one_region = parse({"regions": ["us-east-1"]}, "prod").config
+        # A one-region prod still backs up; there is no other region to copy to.
+        assert one_region.backup.enabled
+        assert one_region.backup.destination("us-east-1", one_region.regions) is None
 
     def test_an_explicit_choice_beats_the_computed_waf_default(self) -> None:
         assert parse({"waf": {"enabled": True}}, "dev").config.waf.enabled
@@ -107,11 +110,6 @@ class TestAcrossSections:
                 {"waf": {"enabled": True}, "api": {"endpointType": "PRIVATE"}},
                 "dev",
                 "tap:waf.enabled is true but tap:api.endpointType is PRIVATE",
-            ),
-            (
-                {"backup": {"enabled": True}, "regions": ["us-east-1"]},
-                "dev",
-                "tap:backup.enabled is true but tap:regions lists one region",
             ),
             (
                 {"backup": {"copyRegion": "us-east-1"}},

@@ -62,8 +62,8 @@ def _delete_after(lifecycle: Any) -> float | None:
 @_book.stack(
     "backup-aurora-covered-in-prod",
     "RDS.26",
-    "In prod, the Aurora writer cluster is selected by an AWS Backup plan whose rule copies "
-    "each recovery point to a vault in another region.",
+    "In prod, the Aurora writer cluster is selected by an AWS Backup plan, whose rule copies "
+    "each recovery point to a vault in another region when the stack spans several regions.",
     uses_environment=True,
     subjects=(RDS_CLUSTER, BACKUP_SELECTION),
 )
@@ -72,6 +72,7 @@ def _aurora_covered(resources: Sequence[PolicyResource], config: PolicyConfig) -
         return
     clusters = of_type(resources, RDS_CLUSTER)
     plans = of_type(resources, BACKUP_PLAN)
+    multi_region = len({r.region for r in resources if r.region}) > 1
     selections = of_type(resources, BACKUP_SELECTION)
     # The writer carries the master username; global secondaries inherit it and set none.
     for cluster in (c for c in clusters if is_set(c.props.get("masterUsername"))):
@@ -85,7 +86,8 @@ def _aurora_covered(resources: Sequence[PolicyResource], config: PolicyConfig) -
         if not chosen_plans and all(not is_opaque(s.props.get("planId")) for s in chosen):
             yield Finding(cluster.urn, f"{cluster.name}'s backup selection names no plan")
             continue
-        if not any(_copies_elsewhere(plan) for plan in chosen_plans) and chosen_plans:
+        copied = any(_copies_elsewhere(plan) for plan in chosen_plans)
+        if multi_region and chosen_plans and not copied:
             yield Finding(
                 cluster.urn,
                 f"{cluster.name}'s backup plan copies nothing to another region "

@@ -73,7 +73,11 @@ def _secret_rotation(
             yield Finding(secret.urn, f"{secret.name} is never rotated (no SecretRotation)")
             continue
         for rotation in mine:
-            if is_opaque(rotation.props.get("rotationRules")):
+            rules = rotation.props.get("rotationRules")
+            if is_opaque(rules) or any(
+                is_opaque(dig(rules, key))
+                for key in ("automaticallyAfterDays", "scheduleExpression")
+            ):
                 continue
             days = _rotation_days(rotation)
             if days is None or days > PROD_MAX_SECRET_ROTATION_DAYS:

@@ -80,13 +80,15 @@ def test_the_writer_with_a_cross_region_copy_passes_and_secondaries_need_none() 
     assert messages(rule, [WRITER], "dev") == []
 
 
-def test_a_plan_without_a_copy_elsewhere_is_refused() -> None:
+def test_a_plan_without_a_copy_elsewhere_is_refused_in_a_multi_region_stack() -> None:
     rule = rule_named("backup-aurora-covered-in-prod")
+    elsewhere = PolicyResource("urn:vault2", r.BACKUP_VAULT, "v2", {}, region="us-west-2")
     for bad in (
         plan(copy_to=None),
         plan(copy_to="arn:aws:backup:us-east-1:123456789012:backup-vault:tap-prod-use1-other"),
     ):
-        assert messages(rule, [WRITER, bad, selection(WRITER.urn, bad.urn)], "prod") == [
+        resources = [WRITER, elsewhere, bad, selection(WRITER.urn, bad.urn)]
+        assert messages(rule, resources, "prod") == [
             "tap-prod-use1-aurora's backup plan copies nothing to another region (copyActions "
             "with a vault of another region)"
         ]
@@ -102,3 +104,9 @@ def test_retentions_outside_a_lock_are_refused() -> None:
         "outside its lock's 30-60 days: every job would fail"
     ]
     assert messages(rule, [*locked, plan(days=3)])
+
+
+def test_a_one_region_stack_needs_no_copy() -> None:
+    rule = rule_named("backup-aurora-covered-in-prod")
+    local = plan(copy_to=None)
+    assert messages(rule, [WRITER, local, selection(WRITER.urn, local.urn)], "prod") == []
