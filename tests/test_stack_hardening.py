@@ -118,7 +118,13 @@ def test_prod_enforces_signatures_and_the_others_warn(plans: dict[str, Planned])
         }
         for stack, planned in plans.items()
     }
-    assert actions == {"prod": {"Enforce"}, "staging": {"Warn"}, "dev": {"Warn"}}
+    assert {stack: actions[stack] for stack in ("prod", "staging", "dev")} == {
+        "prod": {"Enforce"},
+        "staging": {"Warn"},
+        "dev": {"Warn"},
+    }
+    for stack, planned in plans.items():
+        assert actions[stack] == {"Enforce" if planned.config.is_prod else "Warn"}, stack
 
 
 def test_the_waf_alarm_and_dashboard_follow_the_web_acl(planned: Planned) -> None:

@@ -120,7 +120,7 @@ def _vault_cmk(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
 
 @_book.stack(
     "backup-vault-lock",
-    "TAP.7",
+    "TAP.10",
     "Every backup vault has a vault lock (governance mode at least), and every retention a plan "
     "asks of a vault (its rule's and its copies') lies inside that vault's lock range.",
     subjects=(BACKUP_VAULT, BACKUP_PLAN),

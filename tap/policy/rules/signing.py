@@ -22,7 +22,7 @@ _book = RuleBook()
 
 @_book.stack(
     "lambda-code-signing-in-prod",
-    "TAP.8",
+    "TAP.11",
     "In prod, every zip-packaged function has a code signing config whose "
     "untrustedArtifactOnDeployment is Enforce (container images are out of Lambda code "
     "signing's scope).",
