@@ -288,9 +288,10 @@ def test_data_is_encrypted_with_a_cmk_of_its_own_region(planned: Planned) -> Non
         assert _key_region(default["kmsMasterKeyId"]) == config["region"]
         assert rule["bucketKeyEnabled"] is True
         encrypted += 1
-    # The data bucket of each region, and with code signing its artifacts bucket.
-    buckets_per_region = 2 if planned.config.code_signing.enabled else 1
-    assert encrypted == buckets_per_region * len(planned.config.regions)
+    # The data bucket of each region, and with code signing an artifacts bucket in each region
+    # that runs functions (the regions with a cluster).
+    artifacts = len(planned.config.data_regions) if planned.config.code_signing.enabled else 0
+    assert encrypted == len(planned.config.regions) + artifacts
     for cluster in planned.of_type(CLUSTER):
         assert cluster["inputs"]["storageEncrypted"] is True
         assert _key_region(cluster["inputs"]["kmsKeyId"]) == cluster["region"]

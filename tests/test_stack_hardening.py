@@ -64,7 +64,7 @@ def test_backup_covers_the_writer_with_a_copy_in_another_region(planned: Planned
     assert {lock["region"] for lock in planned.of_type(LOCK)} == set(config.regions)
     (plan,) = planned.of_type(PLAN)
     (selection,) = planned.of_type(SELECTION)
-    primary = config.primary_region
+    primary = config.writer_region
     assert plan["region"] == selection["region"] == primary
     (rule,) = plan["inputs"]["rules"]
     assert rule["lifecycle"]["deleteAfter"] == config.backup.retention_days
@@ -100,7 +100,8 @@ def test_every_function_runs_signed_code_under_its_regions_config(planned: Plann
     if not config.code_signing.enabled:
         assert not configs
         return
-    assert set(configs) == set(config.regions)
+    # Where functions run: the regions with a cluster.
+    assert set(configs) == set(config.data_regions)
     expected = config.code_signing.untrusted_artifact_on_deployment
     for signing in configs.values():
         assert signing["inputs"]["policies"] == {"untrustedArtifactOnDeployment": expected}

@@ -61,8 +61,9 @@ class BackupConfig(Model):
     copy_retention_days: RetentionDays
     """Days each copy is kept in `copyRegion`."""
     copy_region: Region | None = None
-    """The region the copies go to; another region of the stack. Defaults to the first region of
-    `tap:regions` after the primary (a one-region stack keeps its backups in its region only).
+    """The region the copies go to; another region of the stack than the writer's. Defaults to
+    the first region of `tap:regions` other than the writer's (a one-region stack keeps its
+    backups in its region only).
     """
     lock_min_retention_days: RetentionDays
     """Vault Lock (governance mode): no recovery point can be deleted before this many days, and
@@ -95,14 +96,14 @@ class BackupConfig(Model):
                 )
         return self
 
-    def destination(self, primary: str, regions: Sequence[str]) -> str | None:
-        """The copy region: the configured one, else the first region after the primary; None
-        in a one-region stack."""
+    def destination(self, writer: str, regions: Sequence[str]) -> str | None:
+        """The copy region: the configured one, else the first region other than the writer's;
+        None in a one-region stack."""
         if self.copy_region is not None:
             return self.copy_region
-        return next((r for r in regions if r != primary), None)
+        return next((r for r in regions if r != writer), None)
 
-    def check_for_stack(self, *, primary: str, regions: Sequence[str]) -> None:
+    def check_for_stack(self, *, writer: str, regions: Sequence[str]) -> None:
         if not self.enabled:
             return
         if self.copy_region is not None and self.copy_region not in regions:
@@ -110,11 +111,11 @@ class BackupConfig(Model):
                 ("backup", "copyRegion"),
                 f"{self.copy_region} is not one of tap:regions ({', '.join(regions)})",
             )
-        if self.copy_region == primary:
+        if self.copy_region == writer:
             raise KeyedError(
                 ("backup", "copyRegion"),
-                f"{primary} is the primary region, where the backups already are; choose one of "
-                f"{', '.join(r for r in regions if r != primary)}",
+                f"{writer} is the writer's region, where the backups already are; choose one of "
+                f"{', '.join(r for r in regions if r != writer)}",
             )
 
 

@@ -327,7 +327,7 @@ class StackConfig(Model):
                 "stages, and a PRIVATE API is reachable only through the VPC's execute-api "
                 "endpoint and its resource policy; turn waf off or make the API REGIONAL",
             )
-        self.backup.check_for_stack(primary=self.primary_region, regions=self.regions)
+        self.backup.check_for_stack(writer=self.writer_region, regions=self.regions)
         if self.code_signing.enabled and self.function.docker_image_uri:
             raise KeyedError(
                 ("codeSigning", "enabled"),

@@ -16,7 +16,7 @@ from tap.verify.model import CheckResult, Control, Failure
 from tap.verify.replies import optional, required
 
 VAULT_LOCK = Control(
-    "TAP.10", "vault-lock", "the vault is locked with the configured retention range"
+    "TAP.14", "vault-lock", "the vault is locked with the configured retention range"
 )
 RECENT_BACKUP = Control(
     "RDS.26",

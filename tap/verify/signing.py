@@ -11,7 +11,7 @@ from tap.verify.model import CheckResult, Control, Failure
 from tap.verify.replies import optional, required
 
 CODE_SIGNING = Control(
-    "TAP.11",
+    "TAP.15",
     "code-signing",
     "the function runs under the stack's code signing config, with the configured action",
 )

@@ -207,7 +207,7 @@ def test_the_function_deploys_the_signed_object_under_the_code_signing_config() 
         )
         ApiFunction(
             "tap-test-usw2-function",
-            function_args(DEFAULT_SOURCE_DIR, signed_code=signing.signed_code),
+            function_args(DEFAULT_SOURCE_DIR, placement={"signed_code": signing.signed_code}),
             opts=pulumi.ResourceOptions(providers=[provider]),
         )
 
@@ -230,11 +230,13 @@ def test_signed_code_is_refused_for_a_container_image() -> None:
             "f",
             function_args(
                 DEFAULT_SOURCE_DIR,
-                image_uri="123456789012.dkr.ecr.us-west-2.amazonaws.com/tap:1",
-                signed_code=SignedCode("b", "k", "arn:csc"),
+                placement={
+                    "image_uri": "123456789012.dkr.ecr.us-west-2.amazonaws.com/tap:1",
+                    "signed_code": SignedCode("b", "k", "arn:csc"),
+                },
             ),
         )
 
     error, registered = refused_before_registering(program)
-    assert "signed_code is for the zip" in str(error)
+    assert "ApiFunction: signed_code is for the zip; Lambda does not sign images" in str(error)
     assert registered == []

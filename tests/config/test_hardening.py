@@ -46,9 +46,15 @@ class TestDefaults:
         assert parse({"waf": {"enabled": True}}, "dev").config.waf.enabled
         assert not parse({"waf": {"enabled": False}}, "staging").config.waf.enabled
 
-    def test_the_copy_goes_to_the_first_region_after_the_primary_unless_chosen(self) -> None:
+    def test_the_copy_goes_to_the_first_region_other_than_the_writers_unless_chosen(
+        self,
+    ) -> None:
         config = parse({"primaryRegion": "us-west-2"}, "prod").config
-        assert config.backup.destination(config.primary_region, config.regions) == "us-east-1"
+        assert config.backup.destination(config.writer_region, config.regions) == "us-east-1"
+        moved = parse({"database": {"writerRegion": "us-east-1"}}, "prod").config
+        assert moved.backup.destination(moved.writer_region, moved.regions) == "us-west-2"
+        refused = {"database": {"writerRegion": "us-west-2"}, "backup": {"copyRegion": "us-west-2"}}
+        assert "tap:backup.copyRegion us-west-2 is the writer's region" in refuse(refused, "prod")
         chosen = parse({"backup": {"copyRegion": "eu-central-1"}}, "prod").config
         assert chosen.backup.destination(chosen.primary_region, chosen.regions) == "eu-central-1"
 
@@ -114,7 +120,7 @@ class TestAcrossSections:
             (
                 {"backup": {"copyRegion": "us-east-1"}},
                 "prod",
-                "tap:backup.copyRegion us-east-1 is the primary region",
+                "tap:backup.copyRegion us-east-1 is the writer's region",
             ),
             (
                 {"backup": {"enabled": True, "copyRegion": "eu-central-1"}},

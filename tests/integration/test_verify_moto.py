@@ -48,10 +48,10 @@ def test_a_conforming_deployment_passes_every_check(deployment: Deployment, stac
     expected = {
         "S3.8", "S3.5", "S3.17", "S3.14", "S3.7", "KMS.4", "RDS.27", "RDS.4", "RDS.50", "RDS.37",
         "Lambda.3", "Lambda.7", "APIGateway.1", "APIGateway.3", "APIGateway.9", "CloudWatch.16",
-        "TAP.2", "CloudWatch.15", "IAM.7", "TAP.11",
+        "TAP.2", "CloudWatch.15", "IAM.7", "TAP.15",
     }  # fmt: skip
     # Deletion protection, WAF and AWS Backup are declared (and so checked) in prod only.
-    prod_only = {"RDS.7", "APIGateway.4", "WAF.11", "TAP.10", "RDS.26"}
+    prod_only = {"RDS.7", "APIGateway.4", "WAF.11", "TAP.14", "RDS.26"}
     assert controls == (expected | prod_only if stack == "itestprod" else expected)
     assert {r.region for r in results} == {PRIMARY, SECONDARY, "global"}
     # 2 regions x (key, 2 buckets x 3 + S3.17, function 2, stage 3, 4 log groups x 2, 2 alarms,
@@ -315,7 +315,7 @@ def test_a_missing_resource_is_a_fail_not_a_crash(deployment: Deployment) -> Non
     assert findings(results) == [
         ("Lambda.3", "fail", "tap-itest-use1-gone"),
         ("Lambda.7", "fail", "tap-itest-use1-gone"),
-        ("TAP.11", "fail", "tap-itest-use1-gone"),
+        ("TAP.15", "fail", "tap-itest-use1-gone"),
         *[(c, "fail", "gone") for c in ("RDS.27", "RDS.4", "RDS.50", "RDS.37")],
         # The group the missing cluster would export to.
         *[(c, "fail", "/aws/rds/cluster/gone/postgresql") for c in ("CloudWatch.16", "TAP.2")],
@@ -551,5 +551,5 @@ def test_a_vault_lock_removed_is_drift_in_prod(deployment: Deployment, undo: Exi
 
     code, results, _ = deployment.verify("itestprod")
 
-    assert findings(results) == [("TAP.10", "drift", vault)]
+    assert findings(results) == [("TAP.14", "drift", vault)]
     assert code == 1

@@ -167,7 +167,7 @@ def run(**changes: Answer) -> list[tuple[str, str, str, str]]:
         hardened_config(),
         session_factory=lambda: CannedSession(answers, default=OTHER_CHECKS),
     )
-    hardening = {"APIGateway.4", "WAF.11", "TAP.10", "RDS.26", "TAP.11", "SecretsManager.1",
+    hardening = {"APIGateway.4", "WAF.11", "TAP.14", "RDS.26", "TAP.15", "SecretsManager.1",
                  "SecretsManager.4"}  # fmt: skip
     return [(r.control, r.region, r.status, r.actual) for r in results if r.control in hardening]
 
@@ -183,8 +183,8 @@ def test_a_conforming_deployment_passes_every_hardening_check() -> None:
         {
             ("APIGateway.4", REGION), ("APIGateway.4", SECONDARY),
             ("WAF.11", REGION), ("WAF.11", SECONDARY),
-            ("TAP.11", REGION), ("TAP.11", SECONDARY),
-            ("TAP.10", REGION), ("TAP.10", SECONDARY),
+            ("TAP.15", REGION), ("TAP.15", SECONDARY),
+            ("TAP.14", REGION), ("TAP.14", SECONDARY),
             ("RDS.26", REGION), ("RDS.26", SECONDARY),  # the backup, and its copy
             ("SecretsManager.1", REGION), ("SecretsManager.4", REGION),
         }
@@ -225,7 +225,7 @@ def test_a_function_without_its_code_signing_config_is_drift() -> None:
     found = failing(
         run(GetFunctionCodeSigningConfig={"CodeSigningConfigArn": "", "FunctionName": "f"})
     )
-    assert {(c, s, a) for c, _, s, a in found} == {("TAP.11", "drift", "none")}
+    assert {(c, s, a) for c, _, s, a in found} == {("TAP.15", "drift", "none")}
 
 
 def test_a_config_that_warns_where_enforce_is_declared_is_drift() -> None:
@@ -243,7 +243,7 @@ def test_a_config_that_warns_where_enforce_is_declared_is_drift() -> None:
         config,
         session_factory=lambda: CannedSession(answers, default=OTHER_CHECKS),
     )
-    signing = [r for r in results if r.control == "TAP.11"]
+    signing = [r for r in results if r.control == "TAP.15"]
     assert {r.status for r in signing} == {"drift"}
     assert signing[0].actual.endswith(": Warn untrusted code")
 
@@ -253,7 +253,7 @@ def test_a_config_that_warns_where_enforce_is_declared_is_drift() -> None:
 
 def test_an_unlocked_vault_is_drift() -> None:
     found = failing(run(DescribeBackupVault={"BackupVaultName": "v", "Locked": False}))
-    assert {(c, s, a) for c, _, s, a in found} == {("TAP.10", "drift", "not locked")}
+    assert {(c, s, a) for c, _, s, a in found} == {("TAP.14", "drift", "not locked")}
 
 
 def test_no_backup_in_the_last_day_and_no_copy_are_drift() -> None:
@@ -273,7 +273,7 @@ def test_a_failed_backup_does_not_count() -> None:
 
 def test_a_missing_vault_is_a_fail() -> None:
     found = failing(run(DescribeBackupVault="ResourceNotFoundException"))
-    assert {(c, s) for c, _, s, _ in found} == {("TAP.10", "fail")}
+    assert {(c, s) for c, _, s, _ in found} == {("TAP.14", "fail")}
 
 
 # --- rotation ------------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def test_outputs_missing_a_controls_names_make_its_check_fail() -> None:
     )
     fails = {(r.control, r.region, r.actual) for r in results if r.status == "fail"}
     assert ("APIGateway.4", REGION, "no webAclArn in the stack's outputs") in fails
-    assert ("TAP.10", REGION, "no backup in the stack's outputs") in fails
+    assert ("TAP.14", REGION, "no backup in the stack's outputs") in fails
     assert ("SecretsManager.1", REGION, "no secretRotation in the stack's outputs") in fails
 
 

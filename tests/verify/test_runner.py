@@ -42,7 +42,7 @@ def test_a_conforming_stack_passes_every_check(project: Path) -> None:
         "TAP.9",
         "APIGateway.4",
         "WAF.11",
-        "TAP.10",
+        "TAP.14",
         "RDS.26",
         "SecretsManager.1",
         "SecretsManager.4",

@@ -62,8 +62,9 @@ def _delete_after(lifecycle: Any) -> float | None:
 @_book.stack(
     "backup-aurora-covered-in-prod",
     "RDS.26",
-    "In prod, the Aurora writer cluster is selected by an AWS Backup plan, whose rule copies "
-    "each recovery point to a vault in another region when the stack spans several regions.",
+    "In prod, the Aurora database (its writer's cluster) is selected by an AWS Backup plan, "
+    "whose rule copies each recovery point to a vault in another region when the stack spans "
+    "several regions.",
     uses_environment=True,
     subjects=(RDS_CLUSTER, BACKUP_SELECTION),
 )
@@ -71,28 +72,36 @@ def _aurora_covered(resources: Sequence[PolicyResource], config: PolicyConfig) -
     if not config.is_prod:
         return
     clusters = of_type(resources, RDS_CLUSTER)
+    if not clusters:
+        return
     plans = of_type(resources, BACKUP_PLAN)
     multi_region = len({r.region for r in resources if r.region}) > 1
     selections = of_type(resources, BACKUP_SELECTION)
-    # The writer carries the master username; global secondaries inherit it and set none.
-    for cluster in (c for c in clusters if is_set(c.props.get("masterUsername"))):
-        chosen = [s for s in selections if covers(s, "resources", cluster, clusters)]
-        if not chosen:
+    # The writer is whichever member tap:database.writerRegion names; the plan does not say
+    # which, so one selected cluster of the stack's database is what is asked. A finding names
+    # the global primary (the member with the master username) or the only cluster.
+    subject = next((c for c in clusters if is_set(c.props.get("masterUsername"))), clusters[0])
+    chosen = [s for s in selections for c in clusters if covers(s, "resources", c, clusters)]
+    if not chosen:
+        yield Finding(
+            subject.urn,
+            f"{subject.name}: no cluster of the database is in an AWS Backup selection "
+            "(backup.Selection)",
+        )
+        return
+    chosen_plans = [p for s in chosen for p in plans if covers(s, "planId", p, plans)]
+    if not chosen_plans:
+        if all(not is_opaque(s.props.get("planId")) for s in chosen):
             yield Finding(
-                cluster.urn, f"{cluster.name} is in no AWS Backup selection (backup.Selection)"
+                subject.urn, f"{subject.name}: the database's backup selection names no plan"
             )
-            continue
-        chosen_plans = [p for s in chosen for p in plans if covers(s, "planId", p, plans)]
-        if not chosen_plans and all(not is_opaque(s.props.get("planId")) for s in chosen):
-            yield Finding(cluster.urn, f"{cluster.name}'s backup selection names no plan")
-            continue
-        copied = any(_copies_elsewhere(plan) for plan in chosen_plans)
-        if multi_region and chosen_plans and not copied:
-            yield Finding(
-                cluster.urn,
-                f"{cluster.name}'s backup plan copies nothing to another region "
-                "(copyActions with a vault of another region)",
-            )
+        return
+    if multi_region and not any(_copies_elsewhere(plan) for plan in chosen_plans):
+        yield Finding(
+            subject.urn,
+            f"{subject.name}: the database's backup plan copies nothing to another region "
+            "(copyActions with a vault of another region)",
+        )
 
 
 def _copies_elsewhere(plan: PolicyResource) -> bool:
@@ -120,7 +129,7 @@ def _vault_cmk(r: PolicyResource, config: PolicyConfig) -> Iterator[str]:
 
 @_book.stack(
     "backup-vault-lock",
-    "TAP.10",
+    "TAP.14",
     "Every backup vault has a vault lock (governance mode at least), and every retention a plan "
     "asks of a vault (its rule's and its copies') lies inside that vault's lock range.",
     subjects=(BACKUP_VAULT, BACKUP_PLAN),

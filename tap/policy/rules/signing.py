@@ -22,7 +22,7 @@ _book = RuleBook()
 
 @_book.stack(
     "lambda-code-signing-in-prod",
-    "TAP.11",
+    "TAP.15",
     "In prod, every zip-packaged function has a code signing config whose "
     "untrustedArtifactOnDeployment is Enforce (container images are out of Lambda code "
     "signing's scope).",

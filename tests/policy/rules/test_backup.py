@@ -58,7 +58,9 @@ def lock(vault_: PolicyResource, low: int = 7, high: int = 365) -> PolicyResourc
 
 VIOLATIONS: dict[str, Case] = {
     "backup-aurora-covered-in-prod": Case(
-        [WRITER], "tap-prod-use1-aurora is in no AWS Backup selection", "prod"
+        [WRITER],
+        "tap-prod-use1-aurora: no cluster of the database is in an AWS Backup selection",
+        "prod",
     ),
     "backup-vault-cmk": Case([res(r.BACKUP_VAULT)], "uses the AWS managed backup key"),
     "backup-vault-lock": Case(
@@ -73,10 +75,14 @@ FLAG_ON_ABSENCE: set[str] = {
 }
 
 
-def test_the_writer_with_a_cross_region_copy_passes_and_secondaries_need_none() -> None:
+def test_one_selected_cluster_with_a_cross_region_copy_passes() -> None:
     rule = rule_named("backup-aurora-covered-in-prod")
     good = plan()
     assert messages(rule, [WRITER, SECONDARY, good, selection(WRITER.urn, good.urn)], "prod") == []
+    # After tap:database.writerRegion moves the writer, the plan selects the secondary's member.
+    assert (
+        messages(rule, [WRITER, SECONDARY, good, selection(SECONDARY.urn, good.urn)], "prod") == []
+    )
     assert messages(rule, [WRITER], "dev") == []
 
 
@@ -89,8 +95,8 @@ def test_a_plan_without_a_copy_elsewhere_is_refused_in_a_multi_region_stack() ->
     ):
         resources = [WRITER, elsewhere, bad, selection(WRITER.urn, bad.urn)]
         assert messages(rule, resources, "prod") == [
-            "tap-prod-use1-aurora's backup plan copies nothing to another region (copyActions "
-            "with a vault of another region)"
+            "tap-prod-use1-aurora: the database's backup plan copies nothing to another region "
+            "(copyActions with a vault of another region)"
         ]
 
 
