@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from pg8000.exceptions import DatabaseError
 
 from tap.functions.api import db
 from tap.functions.api import handler as api
@@ -390,3 +391,27 @@ def test_the_verifier_matches_rfc_7677s_test_vector() -> None:
     ).digest()
     assert base64.b64encode(signature).decode() == "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
     assert len(base64.b64decode(stored_key)) == 32
+
+
+def test_on_a_read_only_cluster_set_secret_fails_and_changes_nothing(
+    postgres: PostgresServer,
+    app_database: str,
+    master: str,
+    secrets: Any,
+    secret: str,
+    environ: dict[str, str],
+) -> None:
+    """A global secondary (the writer moved away) refuses the ALTER ROLE: the step fails, the
+    current password still works, and AWSCURRENT still holds it."""
+    admin = postgres.admin(app_database)
+    try:
+        # What a secondary cluster does to every session: read-only transactions.
+        admin.run(f"ALTER ROLE {master} SET default_transaction_read_only = on")
+    finally:
+        admin.close()
+    token = start_rotation(secrets, secret)
+    step(secret, token, "createSecret", secrets, environ)
+    with pytest.raises(DatabaseError, match="read-only transaction"):
+        step(secret, token, "setSecret", secrets, environ)
+    assert logs_in(postgres, app_database, master, OLD_PASSWORD)
+    assert password_at(secrets, secret, CURRENT) == OLD_PASSWORD
