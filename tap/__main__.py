@@ -25,3 +25,5 @@ pulumi.export("primaryRegion", config.primary_region)
 pulumi.export("regions", stack.region_outputs)
 if stack.entry_point_outputs is not None:
     pulumi.export("entryPoint", stack.entry_point_outputs)
+for key, value in stack.hardening_outputs.items():  # backup, secretRotation, where deployed
+    pulumi.export(key, value)

@@ -176,6 +176,7 @@ CFN_TYPES: dict[str, str] = {
     "aws:cloudwatch/dashboard:Dashboard": "AWS::CloudWatch::Dashboard",
     "aws:cloudwatch/logGroup:LogGroup": "AWS::Logs::LogGroup",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": "AWS::Logs::MetricFilter",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "AWS::Logs::ResourcePolicy",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "AWS::CloudWatch::Alarm",
     "aws:ec2/eip:Eip": "AWS::EC2::EIP",
     "aws:ec2/flowLog:FlowLog": "AWS::EC2::FlowLog",

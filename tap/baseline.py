@@ -15,3 +15,8 @@ PASSWORD_REUSE_PREVENTION = 24
 PROD_MIN_LOG_RETENTION_DAYS = 365
 # Aurora backups in prod (FSBP RDS.11/RDS.50 default to 7 days).
 PROD_MIN_BACKUP_RETENTION_DAYS = 7
+
+# AWS Backup recovery points of prod's Aurora cluster: at least as long as its automated backups.
+PROD_MIN_AWS_BACKUP_RETENTION_DAYS = 7
+# FSBP SecretsManager.4: secrets rotated within 90 days (the control's default).
+PROD_MAX_SECRET_ROTATION_DAYS = 90

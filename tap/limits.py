@@ -141,3 +141,37 @@ def check_secret_name(name: str) -> None:
             "could match the wrong secret (CreateSecret, Name). Choose a name that ends "
             "otherwise"
         )
+
+
+# --- AWS WAF (WAF Developer Guide; AWS::WAFv2::WebACL schema) ------------------------------------
+
+# RateBasedStatement Limit: "minimum": 10, "maximum": 2000000000 (AWS::WAFv2::WebACL RateLimit).
+WAF_RATE_LIMIT_MIN = 10
+WAF_RATE_LIMIT_MAX = 2_000_000_000
+# EvaluationWindowSec: enum [60, 120, 300, 600]; 300 when unset.
+WAF_EVALUATION_WINDOWS_SECONDS = (60, 120, 300, 600)
+WAF_DEFAULT_EVALUATION_WINDOW_SECONDS = 300
+# "The basic price for a web ACL includes up to 1,500 WCUs" (AWS WAF pricing, "Web ACL capacity
+# units"); a web ACL above it costs more per request.
+WAF_WEB_ACL_BASE_WCU = 1_500
+
+# --- AWS Backup (AWS Backup API Reference) -------------------------------------------------------
+
+# PutBackupVaultLockConfiguration: "The shortest minimum retention period you can specify is 1
+# day"; "The longest maximum retention period you can specify is 36500 days".
+BACKUP_LOCK_MIN_RETENTION_DAYS = 1
+BACKUP_LOCK_MAX_RETENTION_DAYS = 36_500
+# BackupRuleInput.StartWindowMinutes: "If this value is included, it must be at least 60 minutes".
+BACKUP_MIN_START_WINDOW_MINUTES = 60
+
+# --- AWS Signer (Signer Developer Guide, "Signing profiles") -------------------------------------
+
+# "By default, signature validity is set to 135 months (11 years and 3 months), which is the
+# maximum validity supported" (Signer Developer Guide, "Creating profiles using the AWS CLI").
+SIGNER_MAX_SIGNATURE_VALIDITY_MONTHS = 135
+
+# --- Secrets Manager (RotateSecret RotationRules) ------------------------------------------------
+
+# RotationRules.AutomaticallyAfterDays: "Valid Range: Minimum value of 1. Maximum value of 1000."
+SECRETS_ROTATION_MIN_DAYS = 1
+SECRETS_ROTATION_MAX_DAYS = 1_000

@@ -384,6 +384,8 @@ def _computed_outputs(
             if part
         )
         return {"id": record_id, "fqdn": fqdn}
+    if typ in _HARDENING_TYPES:
+        return _hardening_outputs(typ, name, region, inputs)
     if typ in _NAMED_BY_ID:
         return {
             "id": physical,
@@ -434,6 +436,124 @@ def _migration_answer(event: Any) -> str:
             "migrationsHash": expected,
         }
     )
+
+
+_HARDENING_TYPES = frozenset(
+    {
+        "aws:wafv2/webAcl:WebAcl",
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+        "aws:backup/vault:Vault",
+        "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+        "aws:backup/plan:Plan",
+        "aws:backup/selection:Selection",
+        "aws:signer/signingProfile:SigningProfile",
+        "aws:signer/signingJob:SigningJob",
+        "aws:lambda/codeSigningConfig:CodeSigningConfig",
+        "aws:s3/bucketObjectv2:BucketObjectv2",
+    }
+)
+
+
+def _hardening_outputs(
+    typ: str, name: str, region: str, inputs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """WAF, AWS Backup and code signing: the ids and ARNs AWS returns, in AWS's shapes."""
+    account = MOCK_ACCOUNT_ID
+    physical = str(inputs.get("name") or name)
+    uuid = f"{_short_hash(typ, name, length=8)}-0000-4000-8000-{_short_hash(name, length=12)}"
+    if typ == "aws:wafv2/webAcl:WebAcl":
+        from tap.components.waf import capacity_of_rules  # noqa: PLC0415 - only for web ACLs
+
+        scope = str(inputs.get("scope", "REGIONAL")).lower()
+        acl: dict[str, Any] = {
+            "id": uuid,
+            "arn": f"arn:aws:wafv2:{region}:{account}:{scope}/webacl/{physical}/{uuid}",
+            "lockToken": _short_hash("lock", name, length=36),
+        }
+        # The WCUs AWS would compute, where every statement is one tap knows the price of.
+        wcu = capacity_of_rules(list(inputs.get("rules") or []))
+        if wcu is not None:
+            acl["capacity"] = wcu
+        return acl
+    if typ == "aws:wafv2/webAclAssociation:WebAclAssociation":
+        return {"id": f"{inputs.get('webAclArn', '')},{inputs.get('resourceArn', '')}"}
+    if typ == "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
+        return {"id": str(inputs.get("resourceArn") or name)}
+    if typ == "aws:cloudwatch/logResourcePolicy:LogResourcePolicy":
+        return {"id": str(inputs.get("policyName") or name)}
+    if typ == "aws:backup/vault:Vault":
+        return {
+            "id": physical,
+            "name": physical,
+            "arn": f"arn:aws:backup:{region}:{account}:backup-vault:{physical}",
+            "recoveryPoints": 0,
+        }
+    if typ == "aws:backup/vaultLockConfiguration:VaultLockConfiguration":
+        vault = str(inputs.get("backupVaultName") or name)
+        return {
+            "id": vault,
+            "backupVaultArn": f"arn:aws:backup:{region}:{account}:backup-vault:{vault}",
+        }
+    if typ == "aws:backup/plan:Plan":
+        return {
+            "id": uuid,
+            "arn": f"arn:aws:backup:{region}:{account}:backup-plan:{uuid}",
+            "version": _short_hash("version", name, length=32),
+        }
+    if typ == "aws:backup/selection:Selection":
+        return {"id": _short_hash("selection", name, length=36)}
+    return _signing_outputs(typ, name, region, inputs)
+
+
+def _signing_outputs(typ: str, name: str, region: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    account = MOCK_ACCOUNT_ID
+    if typ == "aws:signer/signingProfile:SigningProfile":
+        profile = str(inputs.get("name") or name)
+        arn = f"arn:aws:signer:{region}:{account}:/signing-profiles/{profile}"
+        version = _short_hash("profile-version", name, length=10)
+        return {
+            "id": profile,
+            "name": profile,
+            "arn": arn,
+            "version": version,
+            "versionArn": f"{arn}/{version}",
+            "platformDisplayName": "AWS Lambda",
+            "status": "Active",
+        }
+    if typ == "aws:lambda/codeSigningConfig:CodeSigningConfig":
+        config_id = f"csc-{_short_hash('csc', name, length=17)}"
+        return {
+            "id": config_id,
+            "configId": config_id,
+            "arn": f"arn:aws:lambda:{region}:{account}:code-signing-config:{config_id}",
+        }
+    if typ == "aws:s3/bucketObjectv2:BucketObjectv2":
+        return {
+            "id": str(inputs.get("key") or name),
+            "versionId": _short_hash("object-version", name, length=32),
+            "etag": _short_hash("etag", name, length=32),
+        }
+    # aws:signer/signingJob:SigningJob: Signer writes `<prefix><job id>.zip`.
+    job_id = f"{_short_hash('job', name, length=8)}-0000-4000-8000-{_short_hash(name, length=12)}"
+    destination = ((inputs.get("destination") or {}).get("s3")) or {}
+    return {
+        "id": job_id,
+        "jobId": job_id,
+        "status": "Succeeded",
+        "platformId": "AWSLambda-SHA384-ECDSA",
+        "signedObjects": [
+            {
+                "s3s": [
+                    {
+                        "bucket": destination.get("bucket", ""),
+                        "key": f"{destination.get('prefix', '')}{job_id}.zip",
+                    }
+                ]
+            }
+        ],
+    }
 
 
 def _rds_domain(identifier: str, region: str) -> str:

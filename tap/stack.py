@@ -15,6 +15,7 @@ from tap.components.api import (
     RegionalApi,
     RegionalApiArgs,
 )
+from tap.components.backup import Backup, BackupArgs, BackupRegion
 from tap.components.database import (
     PORT,
     AuroraPostgres,
@@ -32,12 +33,14 @@ from tap.components.entrypoint import (
     RegionalTarget,
 )
 from tap.components.function import (
+    DEFAULT_SOURCE_DIR,
     ApiFunction,
     ApiFunctionArgs,
     DatabaseEndpoint,
     FunctionPlacement,
     MigrationFunction,
     MigrationFunctionArgs,
+    function_code,
 )
 from tap.components.kms import RegionalKey, RegionalKeyArgs
 from tap.components.monitoring import (
@@ -46,6 +49,7 @@ from tap.components.monitoring import (
     MonitoringArgs,
     ReplicationTarget,
     ReplicationWatch,
+    WafWatch,
 )
 from tap.components.network import (
     EXECUTE_API,
@@ -54,8 +58,11 @@ from tap.components.network import (
     SharedNetwork,
     SharedNetworkArgs,
 )
+from tap.components.rotation import MasterSecretRotation, MasterSecretRotationArgs
 from tap.components.security import AccountPasswordPolicy, SecurityGroups, SecurityGroupsArgs
+from tap.components.signing import CodeSigning, CodeSigningArgs, SignedCode
 from tap.components.storage import RegionalBucketSpec, ReplicatedStorage, ReplicatedStorageArgs
+from tap.components.waf import RegionalWebAcl, RegionalWebAclArgs, rule_metric_name, rule_specs
 from tap.config import StackConfig
 from tap.naming import Labels, Namer, common_tags
 
@@ -187,6 +194,8 @@ class ApiTierArgs:
     # The migration's checked result: the function's new code waits for it.
     schema_ready: pulumi.Input[pulumi.Resource] | None
     replication: ReplicationWatch | None
+    # The region's signed zip (tap:codeSigning), which the function deploys.
+    signed_code: SignedCode | None = None
 
 
 class ApiTier(pulumi.ComponentResource):
@@ -198,6 +207,7 @@ class ApiTier(pulumi.ComponentResource):
 
     function: ApiFunction | None
     api: RegionalApi | None
+    web_acl: RegionalWebAcl | None
     monitoring: Monitoring
     outputs: dict[str, Any]
 
@@ -229,6 +239,7 @@ class ApiTier(pulumi.ComponentResource):
                         architecture=function.architecture,
                         image_uri=function.image_uri(region),
                         iam_provider=args.iam_provider,
+                        signed_code=args.signed_code,
                     ),
                     environment=config.environment,
                     version=_version(),
@@ -264,6 +275,26 @@ class ApiTier(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        self.web_acl = None
+        waf_watch = None
+        if self.api is not None and config.waf.enabled:
+            self.web_acl = RegionalWebAcl(
+                labels.name("web-acl"),
+                RegionalWebAclArgs(
+                    labels=labels,
+                    region=region,
+                    account_id=args.account_id,
+                    partition=args.partition,
+                    kms_key_arn=deployment.key.key_arn,
+                    log_retention_days=config.log_retention_days,
+                    rate_limit=config.waf.rate_limit,
+                    rate_limit_window_seconds=config.waf.rate_limit_window_seconds,
+                    stage_arns={api.stage_name: self.api.stage.arn},
+                ),
+                opts=child,
+            )
+            acl = self.web_acl.metric_name
+            waf_watch = WafWatch(acl, [rule_metric_name(acl, spec.slug) for spec in rule_specs()])
         thresholds = config.monitoring.thresholds
         self.monitoring = Monitoring(
             labels.name("monitoring"),
@@ -285,6 +316,7 @@ class ApiTier(pulumi.ComponentResource):
                 nat_gateway_ids=(
                     [nat.id for nat in network.nat_gateways] if isinstance(network, Network) else []
                 ),
+                waf=waf_watch,
                 thresholds=AlarmThresholds(
                     lambda_errors=thresholds.lambda_errors,
                     lambda_throttles=thresholds.lambda_throttles,
@@ -299,6 +331,7 @@ class ApiTier(pulumi.ComponentResource):
                     db_rpo_lag_ms=thresholds.db_rpo_lag_ms,
                     replication_latency_seconds=thresholds.replication_latency_seconds,
                     nat_packets_dropped=thresholds.nat_packet_drops,
+                    waf_blocked_requests=thresholds.waf_blocked_requests,
                 ),
             ),
             opts=child,
@@ -309,6 +342,7 @@ class ApiTier(pulumi.ComponentResource):
                 self.function.log_group.name,
                 self.api.access_log_group.name,
                 self.api.execution_log_group.name,
+                *([self.web_acl.log_group.name] if self.web_acl else []),
             ]
         self.outputs = {
             "invokeUrl": self.api.invoke_url if self.api else None,
@@ -321,6 +355,12 @@ class ApiTier(pulumi.ComponentResource):
             "alarmTopicArn": self.monitoring.topic_arn,
             "alarmNames": [alarm.name for alarm in self.monitoring.alarms.values()],
             "logGroupNames": log_groups,
+            "webAclArn": self.web_acl.web_acl_arn if self.web_acl else None,
+            "codeSigningConfigArn": (
+                args.signed_code.code_signing_config_arn
+                if args.signed_code and self.function
+                else None
+            ),
         }
         self.register_outputs(self.outputs)
 
@@ -343,7 +383,11 @@ class TapStack(pulumi.ComponentResource):
     # One per region with a cluster; the writer's (`migration`) is invoked at deploy.
     migrations: dict[str, MigrationFunction]
     migration: MigrationFunction
+    # One per region with a cluster, where the functions run (tap:codeSigning).
+    code_signing: dict[str, CodeSigning]
     api_tiers: dict[str, ApiTier]
+    backup: Backup | None
+    rotation: MasterSecretRotation | None
     entry_point: GlobalEntryPoint | None
     password_policy: AccountPasswordPolicy | None
 
@@ -391,6 +435,7 @@ class TapStack(pulumi.ComponentResource):
         self.storage = self._storage(config, account_id, partition)
         self.database = self._database(config, account_id, partition)
         self._writer_region = config.writer_region
+        self.code_signing = self._code_signing(config, account_id, partition)
         self.migrations = {
             region: self._migration(config, region, account_id, partition)
             for region in self._clusters
@@ -398,6 +443,8 @@ class TapStack(pulumi.ComponentResource):
         self.migration = self.migrations[config.writer_region]
         self.api_tiers = self._api_tiers(config, account_id, partition)
         self.entry_point = self._entry_point(config, account_id, partition)
+        self.backup = self._backup(config, account_id, partition)
+        self.rotation = self._rotation(config, account_id, partition)
 
         self.password_policy = None
         if config.manage_account_password_policy:
@@ -417,9 +464,140 @@ class TapStack(pulumi.ComponentResource):
         }
         # The global URL and each region's URL and health check; None without tap:dns.
         self.entry_point_outputs = self.entry_point.outputs if self.entry_point else None
-        self.register_outputs(
-            {"regions": self.region_outputs}
-            | ({"entryPoint": self.entry_point_outputs} if self.entry_point_outputs else {})
+        # Stack outputs beside the regions' (tap/__main__.py exports them): names tap verify reads.
+        self.hardening_outputs: dict[str, Any] = {}
+        if self.rotation is not None:
+            # Names, not the secret.
+            self.hardening_outputs["secretRotation"] = {
+                "secretName": self.rotation.secret_name,
+                "functionName": self.rotation.function_name,
+                "days": config.secret_rotation.days,
+            }
+        if self.backup is not None:
+            self.hardening_outputs["backup"] = {
+                "vaultNames": self.backup.vault_names,
+                "planRegions": sorted(self.backup.plans),
+                "copyRegion": config.backup.destination(config.writer_region, config.regions),
+            }
+        outputs: dict[str, Any] = {"regions": self.region_outputs, **self.hardening_outputs}
+        if self.entry_point_outputs:
+            outputs["entryPoint"] = self.entry_point_outputs
+        self.register_outputs(outputs)
+
+    def _rotation(
+        self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
+    ) -> MasterSecretRotation | None:
+        """Rotation of the global database's generated master password (tap:secretRotation), in
+        the secret's region; a regional cluster's RDS-managed secret is rotated by RDS."""
+        database = self.database
+        if not (
+            config.secret_rotation.enabled
+            and isinstance(database, GlobalDatabase)
+            and database.credentials is not None
+        ):
+            return None
+        region = config.primary_region
+        deployment, cluster = self.regions[region], self._clusters[region]
+        function = config.function
+        return MasterSecretRotation(
+            deployment.labels.name("secret-rotation"),
+            MasterSecretRotationArgs(
+                placement=FunctionPlacement(
+                    labels=deployment.labels,
+                    region=region,
+                    account_id=account_id,
+                    partition=partition,
+                    subnet_ids=deployment.network.subnet_ids["private"],
+                    security_group_id=deployment.security_groups.app.id,
+                    kms_key_arn=deployment.key.key_arn,
+                    log_retention_days=config.log_retention_days,
+                    runtime=function.runtime,
+                    architecture=function.architecture,
+                    image_uri=function.image_uri(region),
+                    iam_provider=self.providers[config.primary_region],
+                    signed_code=self._signed_code(region),
+                ),
+                # An address, not the password (as the migration function's policy carries it).
+                secret_arn=pulumi.Output.unsecret(database.master_secret_arn),
+                secret_name=database.credentials.secret.name,
+                replica_key_arns={
+                    other: self.regions[other].key.key_arn for other in config.secondary_regions
+                },
+                db_host=cluster.endpoint,
+                db_name=config.database.database_name,
+                rotation_days=config.secret_rotation.days,
+                depends_on=[*cluster.instances, *self._secret_versions()],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[region]]),
+        )
+
+    def _code_signing(
+        self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
+    ) -> dict[str, CodeSigning]:
+        """The signed zip and its config in each region with a cluster (tap:codeSigning)."""
+        if not config.code_signing.enabled:
+            return {}
+        function = config.function
+        signing = {}
+        for region in self._clusters:
+            deployment = self.regions[region]
+            signing[region] = CodeSigning(
+                deployment.labels.name("code-signing"),
+                CodeSigningArgs(
+                    labels=deployment.labels,
+                    region=region,
+                    account_id=account_id,
+                    partition=partition,
+                    kms_key_arn=deployment.key.key_arn,
+                    code=function_code(DEFAULT_SOURCE_DIR, function.runtime, function.architecture),
+                    untrusted_artifact_on_deployment=(
+                        config.code_signing.untrusted_artifact_on_deployment
+                    ),
+                    force_destroy=not config.is_prod,
+                    protect=config.is_prod,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[region]]),
+            )
+        return signing
+
+    def _signed_code(self, region: str) -> SignedCode | None:
+        signing = self.code_signing.get(region)
+        return signing.signed_code if signing else None
+
+    def _backup(
+        self, config: StackConfig, account_id: pulumi.Output[str], partition: pulumi.Output[str]
+    ) -> Backup | None:
+        """AWS Backup of the writer's cluster, copied to another region (tap:backup)."""
+        if not config.backup.enabled:
+            return None
+        settings, writer_region = config.backup, config.writer_region
+        destination = settings.destination(writer_region, config.regions)
+        return Backup(
+            self._namer.name("backup"),
+            BackupArgs(
+                labels=_labels(config, self._namer),
+                regions=[
+                    BackupRegion(
+                        region,
+                        deployment.labels,
+                        deployment.key.key_arn,
+                        self.providers[region],
+                    )
+                    for region, deployment in self.regions.items()
+                ],
+                cluster_arns={writer_region: self._clusters[writer_region].cluster_arn},
+                copy_regions={writer_region: destination} if destination else {},
+                account_id=account_id,
+                partition=partition,
+                retention_days=settings.retention_days,
+                copy_retention_days=settings.copy_retention_days,
+                lock_min_retention_days=settings.lock_min_retention_days,
+                lock_max_retention_days=settings.lock_max_retention_days,
+                iam_provider=self.providers[config.primary_region],
+                protect=config.is_prod,
+                recovery_point_tags=_labels(config, self._namer).common_tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _storage(
@@ -562,6 +740,7 @@ class TapStack(pulumi.ComponentResource):
                     architecture=function.architecture,
                     image_uri=function.image_uri(region),
                     iam_provider=self.providers[config.primary_region],
+                    signed_code=self._signed_code(region),
                 ),
                 host=cluster.endpoint,
                 database_name=config.database.database_name,
@@ -664,6 +843,7 @@ class TapStack(pulumi.ComponentResource):
                     ),
                     schema_ready=self.migration.ready,
                     replication=self._replication_watch(config) if is_primary else None,
+                    signed_code=self._signed_code(region),
                 ),
                 opts=pulumi.ResourceOptions(parent=self, providers=[self.providers[region]]),
             )

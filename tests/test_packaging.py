@@ -202,6 +202,7 @@ def test_the_zip_holds_the_sources_the_stubs_and_the_locked_driver(built: Path) 
         "jsonlog.py",
         "migrate.py",
         *sorted(f"migrations/{p.name}" for p in (API_SOURCE_DIR / "migrations").glob("*.sql")),
+        "rotate.py",
     ]
     for stub in PACKAGE_STUBS:
         assert stub in listed

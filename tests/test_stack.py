@@ -9,6 +9,7 @@ from collections import Counter
 
 from tap import awsdata
 from tap.components.api import RECORD_MODEL
+from tap.components.rotation import ROTATION_HANDLER
 from tap.naming import GLOBAL_CODE, region_code
 from tap.packaging import API_HANDLER, MIGRATION_HANDLER, function_zip
 from tests.conftest import (
@@ -68,8 +69,11 @@ def test_every_name_carries_the_suffix_and_a_region_code(planned: Planned) -> No
             or (resource["type"] == "aws:apigateway/model:Model" and physical == RECORD_MODEL)
             or resource["type"] == "aws:route53/record:Record"
         )
+        # Signer profile names allow no hyphens: tap_<suffix>_<code>_lambda.
+        underscored = resource["type"] == "aws:signer/signingProfile:SigningProfile"
+        prefix = f"tap_{suffix.replace('-', '_')}_" if underscored else f"tap-{suffix}-"
         if isinstance(physical, str) and resource["custom"] and not aws_fixed:
-            assert f"tap-{suffix}-" in physical, physical
+            assert prefix in physical, physical
 
 
 def test_resources_land_in_the_configured_regions_only(planned: Planned) -> None:
@@ -284,7 +288,10 @@ def test_data_is_encrypted_with_a_cmk_of_its_own_region(planned: Planned) -> Non
         assert _key_region(default["kmsMasterKeyId"]) == config["region"]
         assert rule["bucketKeyEnabled"] is True
         encrypted += 1
-    assert encrypted == len(planned.config.regions)
+    # The data bucket of each region, and with code signing an artifacts bucket in each region
+    # that runs functions (the regions with a cluster).
+    artifacts = len(planned.config.data_regions) if planned.config.code_signing.enabled else 0
+    assert encrypted == len(planned.config.regions) + artifacts
     for cluster in planned.of_type(CLUSTER):
         assert cluster["inputs"]["storageEncrypted"] is True
         assert _key_region(cluster["inputs"]["kmsKeyId"]) == cluster["region"]
@@ -592,6 +599,10 @@ def test_the_functions_run_in_private_subnets_of_two_or_more_azs(planned: Planne
             assert function["inputs"]["reservedConcurrentExecutions"] == 1
             assert function["inputs"]["timeout"] == 900
             continue
+        if function["name"].endswith("-secret-rotation"):
+            # Secrets Manager runs one rotation of a secret at a time.
+            assert function["inputs"]["reservedConcurrentExecutions"] == 1
+            continue
         assert (
             function["inputs"]["reservedConcurrentExecutions"]
             == planned.config.function.reserved_concurrency
@@ -689,6 +700,8 @@ def test_stages_log_trace_and_throttle(planned: Planned) -> None:
         assert values["dataTraceEnabled"] is False
         assert values["throttlingBurstLimit"] == api.throttling_burst_limit
     for permission in planned.of_type("aws:lambda/permission:Permission"):
+        if permission["inputs"]["principal"] == "secretsmanager.amazonaws.com":
+            continue  # the rotation function's (tests/test_stack_hardening.py)
         assert permission["inputs"]["principal"] == "apigateway.amazonaws.com"
         assert permission["inputs"]["sourceArn"].startswith(
             f"arn:aws:execute-api:{permission['region']}:"
@@ -698,12 +711,27 @@ def test_stages_log_trace_and_throttle(planned: Planned) -> None:
 def test_the_function_ships_the_repos_zip_with_a_machine_independent_path(
     planned: Planned,
 ) -> None:
-    expected = function_zip().relative_to(PROJECT_DIR).as_posix()
+    expected = {"<archive>": {"path": function_zip().relative_to(PROJECT_DIR).as_posix()}}
+    # With code signing the zip goes to each region's artifacts bucket and the functions run its
+    # signed copy; without, each function carries the zip itself.
+    signed = planned.config.code_signing.enabled
+    uploads = planned.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    configs = planned.of_type("aws:lambda/codeSigningConfig:CodeSigningConfig")
+    assert len(uploads) == len(configs) and bool(configs) is signed
+    for upload in uploads:
+        assert upload["inputs"]["source"] == expected
     handlers = []
     for function in planned.of_type(FUNCTION):
-        assert function["inputs"]["code"] == {"<archive>": {"path": expected}}
         handlers.append(function["inputs"]["handler"])
-    assert sorted(set(handlers)) == [API_HANDLER, MIGRATION_HANDLER]
+        assert ("codeSigningConfigArn" in function["inputs"]) is signed
+        if signed:
+            assert "code" not in function["inputs"]
+        else:
+            assert function["inputs"]["code"] == expected
+    # The rotation function (prod's global database) runs the same zip.
+    rotation = planned.config.secret_rotation.enabled and planned.config.database.global_database
+    assert handlers.count(ROTATION_HANDLER) == int(rotation)
+    assert sorted(set(handlers) - {ROTATION_HANDLER}) == [API_HANDLER, MIGRATION_HANDLER]
     # One of each per region with a cluster.
     assert handlers.count(MIGRATION_HANDLER) == len(planned.config.data_regions)
     assert handlers.count(API_HANDLER) == len(planned.config.data_regions)

@@ -48,6 +48,7 @@ from tap.components.policies import (
     service_assume_role,
 )
 from tap.components.roles import service_role
+from tap.components.signing import SignedCode
 from tap.functions.api import db
 from tap.functions.api.contract import ENV_ENVIRONMENT, ENV_VERSION
 from tap.functions.api.migrate import MigrationError, migrations_hash
@@ -66,6 +67,11 @@ MIGRATION_DONE: Final = frozenset({"applied", "up_to_date"})
 
 
 # --- pure logic --------------------------------------------------------------------------------
+
+
+def function_code(source_dir: Path, runtime: str, architecture: str) -> pulumi.FileArchive:
+    """The deployment zip (tap.packaging), as the archive a function or a signing upload takes."""
+    return pulumi.FileArchive(str(function_zip(source_dir, runtime, architecture)))
 
 
 def log_group_name(function_name: str) -> str:
@@ -305,6 +311,9 @@ class FunctionPlacement:
     # IAM is global: the role and its policies go through the primary region's provider.
     iam_provider: aws.Provider | None = None
     source_dir: Path = field(default=DEFAULT_SOURCE_DIR)
+    # Code signing (tap.components.signing): deploy the signed copy of the zip under the code
+    # signing config instead of uploading the zip itself.
+    signed_code: SignedCode | None = None
 
 
 def _check_placement(kind: str, placement: FunctionPlacement) -> None:
@@ -312,14 +321,15 @@ def _check_placement(kind: str, placement: FunctionPlacement) -> None:
         raise ValueError(
             f"{kind} for {placement.region} carries labels of {placement.labels.region}"
         )
+    if placement.signed_code is not None and placement.image_uri is not None:
+        raise ValueError(f"{kind}: signed_code is for the zip; Lambda does not sign images")
 
 
 def _code(placement: FunctionPlacement) -> pulumi.Archive | None:
-    if placement.image_uri is not None:
+    """The zip to upload; None for an image, or for signed code (deployed from S3)."""
+    if placement.image_uri is not None or placement.signed_code is not None:
         return None
-    return pulumi.FileArchive(
-        str(function_zip(placement.source_dir, placement.runtime, placement.architecture))
-    )
+    return function_code(placement.source_dir, placement.runtime, placement.architecture)
 
 
 class _VpcFunction(pulumi.ComponentResource):
@@ -396,7 +406,8 @@ class _VpcFunction(pulumi.ComponentResource):
             policy=document_text,
             opts=pulumi.ResourceOptions(parent=self, provider=placement.iam_provider),
         )
-        image = code is None
+        image = placement.image_uri is not None
+        signed = placement.signed_code
         self.function = aws.lambda_.Function(
             function_name,
             name=function_name,
@@ -404,6 +415,9 @@ class _VpcFunction(pulumi.ComponentResource):
             role=self.role.arn,
             package_type="Image" if image else "Zip",
             code=code,
+            s3_bucket=signed.bucket if signed else None,
+            s3_key=signed.key if signed else None,
+            code_signing_config_arn=signed.code_signing_config_arn if signed else None,
             handler=None if image else handler,
             runtime=None if image else placement.runtime,
             image_uri=placement.image_uri,

@@ -87,6 +87,7 @@ class AlarmThresholds:
     replication_latency_seconds: float = 900  # ReplicationLatency (Maximum) > the RTC SLA
     replication_failed_operations: float = 1  # OperationsFailedReplication (Sum) >= this
     nat_packets_dropped: float = 100  # PacketsDropCount (Sum) > this
+    waf_blocked_requests: float = 1000  # BlockedRequests (Sum, every rule) >= this: a spike
     period_seconds: int = 300
     evaluation_periods: int = 3
     datapoints_to_alarm: int = 2  # "M of N": 2 breaching periods out of the last 3
@@ -145,6 +146,18 @@ class ReplicationWatch:
 
 
 @dataclass(frozen=True)
+class WafWatch:
+    """The region's web ACL (tap.components.waf): its metric name and its rules' metric names.
+
+    AWS WAF publishes to AWS/WAFV2 with dimensions WebACL, Region and Rule (`ALL` for the whole
+    ACL, else the rule's metric name) for a REGIONAL web ACL.
+    """
+
+    web_acl_metric: str
+    rule_metrics: Sequence[str]
+
+
+@dataclass(frozen=True)
 class MonitoringArgs:
     labels: Labels
     region: str
@@ -166,6 +179,8 @@ class MonitoringArgs:
     # Only prod's primary region, where the replication source bucket lives.
     replication: ReplicationWatch | None = None
     nat_gateway_ids: Sequence[pulumi.Input[str]] = ()
+    # Only where a web ACL protects the stage.
+    waf: WafWatch | None = None
     thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
 
 
@@ -270,6 +285,7 @@ def alarm_specs(args: MonitoringArgs) -> list[AlarmSpec]:
         )
     specs += _database_specs(args, window)
     specs += _replication_specs(args, window)
+    specs += _waf_specs(args, window)
     for index, nat_gateway_id in enumerate(args.nat_gateway_ids):
         # An idle gateway drops nothing: a missing datapoint is a zero.
         specs.append(
@@ -513,6 +529,32 @@ def _replication_specs(args: MonitoringArgs, window: str) -> list[AlarmSpec]:
     return specs
 
 
+def _waf_specs(args: MonitoringArgs, window: str) -> list[AlarmSpec]:
+    if args.waf is None:
+        return []
+    t = args.thresholds
+    # WAF publishes BlockedRequests only for periods with a block: silence is none.
+    return [
+        AlarmSpec(
+            "waf-blocked-requests",
+            f"AWS WAF blocks a spike of requests to {args.stage_name} (BlockedRequests >= "
+            f"{t.waf_blocked_requests:g}) {window}: an attack, or a rule blocking real clients",
+            "AWS/WAFV2",
+            "BlockedRequests",
+            waf_dimensions(args.waf.web_acl_metric, args.region),
+            "GreaterThanOrEqualToThreshold",
+            t.waf_blocked_requests,
+            "notBreaching",
+            statistic="Sum",
+        )
+    ]
+
+
+def waf_dimensions(web_acl_metric: str, region: str, rule: str = "ALL") -> dict[str, str]:
+    """A REGIONAL web ACL's metric dimensions (CloudFront ACLs have no Region)."""
+    return {"WebACL": web_acl_metric, "Region": region, "Rule": rule}
+
+
 # --- pure dashboard ----------------------------------------------------------------------------
 
 
@@ -538,6 +580,7 @@ class DashboardTargets:
     replication: Sequence[ReplicationRoute] = ()
     # The namespace of the connection errors counted from the function's logs, when it is.
     connection_errors_namespace: str | None = None
+    waf: WafWatch | None = None
 
 
 def metric_widget(
@@ -733,6 +776,30 @@ def dashboard_widgets(
                 period=period,
             )
         )
+    if targets.waf is not None:
+        acl = targets.waf.web_acl_metric
+        widgets += [
+            metric_widget(
+                region,
+                "WAF requests allowed and blocked",
+                [
+                    ["AWS/WAFV2", metric, *_flat(waf_dimensions(acl, region))]
+                    for metric in ("AllowedRequests", "BlockedRequests", "CountedRequests")
+                ],
+                stat="Sum",
+                period=period,
+            ),
+            metric_widget(
+                region,
+                "WAF blocked requests by rule",
+                [
+                    ["AWS/WAFV2", "BlockedRequests", *_flat(waf_dimensions(acl, region, rule))]
+                    for rule in targets.waf.rule_metrics
+                ],
+                stat="Sum",
+                period=period,
+            ),
+        ]
     if targets.nat_gateway_ids:
         widgets.append(
             metric_widget(
@@ -747,6 +814,10 @@ def dashboard_widgets(
             )
         )
     return widgets
+
+
+def _flat(dimensions: Mapping[str, str]) -> list[str]:
+    return [part for pair in dimensions.items() for part in pair]
 
 
 def layout(widgets: Sequence[dict[str, Any]], columns: int = GRID_COLUMNS) -> list[dict[str, Any]]:
@@ -913,6 +984,7 @@ class Monitoring(pulumi.ComponentResource):
                     ),
                     nat_gateway_ids=list(values["nats"]),
                     replication=routes,
+                    waf=args.waf,
                 )
             )
 

@@ -149,6 +149,8 @@ class ThresholdsConfig(Model):
     """S3 replication latency (s) above which the alarm is raised (prod, primary region)."""
     nat_packet_drops: Annotated[int, Field(ge=1)]
     """NAT gateway dropped packets per period that raise the alarm."""
+    waf_blocked_requests: Annotated[int, Field(ge=1)]
+    """Requests AWS WAF blocks per period that raise the spike alarm (with `tap:waf`)."""
 
 
 class MonitoringConfig(Model):

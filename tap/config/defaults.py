@@ -62,6 +62,18 @@ _DEV: dict[str, Any] = {
         "executionLogLevel": "INFO",
         "stageName": "v1",
     },
+    # On by default in prod (and staging with a REGIONAL API): see with_defaults.
+    "waf": {"rateLimit": 2000, "rateLimitWindowSeconds": 300},
+    # `enabled` of waf, backup and codeSigning depends on other keys: see _control_defaults.
+    "backup": {
+        "retentionDays": 35,
+        "copyRetentionDays": 35,
+        "lockMinRetentionDays": 7,
+        "lockMaxRetentionDays": 365,
+    },
+    # Signing costs nothing (Signer has no charge for Lambda); outside prod it only warns.
+    "codeSigning": {"untrustedArtifactOnDeployment": "Warn"},
+    "secretRotation": {"enabled": True, "days": 30},
     "monitoring": {
         "thresholds": {
             "lambdaErrors": 1,
@@ -77,6 +89,7 @@ _DEV: dict[str, Any] = {
             "dbRpoLagMs": 30000,
             "replicationLatencySeconds": 900,
             "natPacketDrops": 100,
+            "wafBlockedRequests": 1000,
         }
     },
 }
@@ -139,6 +152,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                 "monitoringInterval": 15,
             },
             "function": {"memoryMb": 512, "reservedConcurrency": 100},
+            "codeSigning": {"untrustedArtifactOnDeployment": "Enforce"},
             "api": {
                 "throttlingBurstLimit": 500,
                 "throttlingRateLimit": 250,
@@ -182,9 +196,33 @@ def with_defaults(raw: Mapping[str, Any], stack: str) -> tuple[dict[str, Any], t
     ):
         # prod's default global database needs a second region; a one-region stack runs regional.
         database["global"] = database["global"] and len(regions) > 1
+    _control_defaults(result, raw, environment, regions)
     networks, warnings = _networks(environment, regions, data.get("networks", {}))
     result["networks"] = networks
     return result, warnings
+
+
+def _control_defaults(
+    result: dict[str, Any], raw: Mapping[str, Any], environment: str, regions: list[str]
+) -> None:
+    """Where a control is on unless the stack says otherwise:
+
+    - waf: in prod, and in staging when its API is REGIONAL (public);
+    - backup: in prod (the copy to another region needs a second region);
+    - codeSigning: wherever the function is the zip (Lambda signs zip packages only).
+    """
+    api, function = result.get("api"), result.get("function")
+    regional = isinstance(api, Mapping) and api.get("endpointType") == "REGIONAL"
+    image = isinstance(function, Mapping) and function.get("dockerImageUri") is not None
+    defaults = {
+        "waf": environment == "prod" or (environment == "staging" and regional),
+        "backup": environment == "prod",
+        "codeSigning": not image,
+    }
+    for section, enabled in defaults.items():
+        values, given = result.get(section), raw.get(section)
+        if isinstance(values, dict) and not (isinstance(given, Mapping) and "enabled" in given):
+            values["enabled"] = enabled
 
 
 def _networks(environment: str, regions: list[str], given: Any) -> tuple[Any, tuple[str, ...]]:

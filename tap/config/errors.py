@@ -56,6 +56,12 @@ RANGE_HINTS = {
     "throttlingRateLimit": "use more than 0 and at most 10000 requests per second",
     "apiP99LatencyMs": "use 1 to 29000 ms",
     "dbCpuPercent": "use 1 to 100",
+    "rateLimit": "use 10 to 2000000000 requests per window (AWS WAF's bounds)",
+    "retentionDays": "use 1 to 36500 days (AWS Backup Vault Lock's bounds)",
+    "copyRetentionDays": "use 1 to 36500 days (AWS Backup Vault Lock's bounds)",
+    "lockMinRetentionDays": "use 1 to 36500 days (AWS Backup Vault Lock's bounds)",
+    "lockMaxRetentionDays": "use 1 to 36500 days (AWS Backup Vault Lock's bounds)",
+    "days": "use 1 to 1000 days (Secrets Manager's rotation interval)",
 }
 
 _EXPECTED = {

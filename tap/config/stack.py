@@ -9,7 +9,11 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, PrivateAttr, field_validator, model_validator
 
 from tap import awsdata
-from tap.baseline import PROD_MIN_BACKUP_RETENTION_DAYS
+from tap.baseline import (
+    PROD_MAX_SECRET_ROTATION_DAYS,
+    PROD_MIN_AWS_BACKUP_RETENTION_DAYS,
+    PROD_MIN_BACKUP_RETENTION_DAYS,
+)
 from tap.config.api import ApiConfig, FunctionConfig, MonitoringConfig
 from tap.config.base import (
     AsTuple,
@@ -23,6 +27,7 @@ from tap.config.base import (
 from tap.config.database import DatabaseConfig, StorageConfig
 from tap.config.dns import DnsConfig
 from tap.config.errors import KeyedError
+from tap.config.hardening import BackupConfig, CodeSigningConfig, SecretRotationConfig, WafConfig
 from tap.config.network import (
     RegionNetwork,
     check_allowed_cidrs,
@@ -143,6 +148,14 @@ class StackConfig(Model):
     """The global entry point, below: set `zoneId` and `domainName` to turn it on (REGIONAL APIs
     only).
     """
+    waf: WafConfig
+    """AWS WAF on the REGIONAL API stages, below."""
+    backup: BackupConfig
+    """AWS Backup of Aurora with a cross-region copy, below."""
+    code_signing: CodeSigningConfig
+    """Lambda code signing, below."""
+    secret_rotation: SecretRotationConfig
+    """Rotation of a global database's master password, below."""
 
     # The stack's name: not a key of the stack file, set by tap.config.parse.
     _stack: str = PrivateAttr(default="")
@@ -296,6 +309,7 @@ class StackConfig(Model):
             self.dns.check_for_stack(
                 endpoint_type=self.api.endpoint_type, regions=self.data_regions
             )
+        self._check_hardening()
         if self.api.endpoint_type == "PRIVATE" and self.networking_stack_ref:
             raise KeyedError(
                 ("api", "endpointType"),
@@ -303,3 +317,64 @@ class StackConfig(Model):
                 "tap:networkingStackRef replaces that VPC; use REGIONAL with a shared network",
             )
         return self
+
+    def _check_hardening(self) -> None:
+        """WAF, backup, code signing and rotation: the rules across sections, and prod's floors."""
+        if self.waf.enabled and self.api.endpoint_type != "REGIONAL":
+            raise KeyedError(
+                ("waf", "enabled"),
+                "is true but tap:api.endpointType is PRIVATE; tap puts WAF on public (REGIONAL) "
+                "stages, and a PRIVATE API is reachable only through the VPC's execute-api "
+                "endpoint and its resource policy; turn waf off or make the API REGIONAL",
+            )
+        self.backup.check_for_stack(writer=self.writer_region, regions=self.regions)
+        if self.code_signing.enabled and self.function.docker_image_uri:
+            raise KeyedError(
+                ("codeSigning", "enabled"),
+                "is true but tap:function.dockerImageUri deploys a container image, and Lambda "
+                "code signing covers zip packages only; turn codeSigning off or deploy the zip",
+            )
+        if not self.is_prod:
+            return
+        floors: list[tuple[tuple[str, ...], bool, str]] = [
+            (
+                ("waf", "enabled"),
+                self.waf.enabled or self.api.endpoint_type != "REGIONAL",
+                "is false; prod's REGIONAL API stages need a web ACL",
+            ),
+            (
+                ("backup", "enabled"),
+                self.backup.enabled,
+                "is false; prod backs Aurora up with AWS Backup (and a copy in another region)",
+            ),
+            (
+                ("backup", "retentionDays"),
+                self.backup.retention_days >= PROD_MIN_AWS_BACKUP_RETENTION_DAYS,
+                f"{self.backup.retention_days} is below prod's minimum of "
+                f"{PROD_MIN_AWS_BACKUP_RETENTION_DAYS} days",
+            ),
+            (
+                ("codeSigning", "untrustedArtifactOnDeployment"),
+                (
+                    self.code_signing.enabled
+                    and self.code_signing.untrusted_artifact_on_deployment == "Enforce"
+                )
+                or self.function.docker_image_uri is not None,
+                "must be Enforce in prod (with tap:codeSigning.enabled true): Warn deploys "
+                "unsigned code",
+            ),
+            (
+                ("secretRotation", "enabled"),
+                self.secret_rotation.enabled or not self.database.global_database,
+                "is false; prod's global database master password must be rotated",
+            ),
+            (
+                ("secretRotation", "days"),
+                self.secret_rotation.days <= PROD_MAX_SECRET_ROTATION_DAYS,
+                f"{self.secret_rotation.days} is above prod's maximum of "
+                f"{PROD_MAX_SECRET_ROTATION_DAYS} days",
+            ),
+        ]
+        for key, holds, message in floors:
+            if not holds:
+                raise KeyedError(key, message)

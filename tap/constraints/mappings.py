@@ -158,6 +158,40 @@ MAPPINGS: dict[str, TypeMap] = {
             **{"accessLogSettings.format": "AccessLogSetting.Format"},
         ),
     ),
+    # --- AWS Backup --------------------------------------------------------------------------
+    # Tags are not mapped: BackupVaultTags and BackupPlanTags are maps in CloudFormation.
+    "aws:backup/vault:Vault": _map("aws:backup/vault:Vault", _props(name="BackupVaultName")),
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": _part(
+        "AWS::Backup::BackupVault",
+        _props(
+            backupVaultName="BackupVaultName",
+            minRetentionDays="LockConfiguration.MinRetentionDays",
+            maxRetentionDays="LockConfiguration.MaxRetentionDays",
+            changeableForDays="LockConfiguration.ChangeableForDays",
+        ),
+    ),
+    "aws:backup/plan:Plan": _map(
+        "aws:backup/plan:Plan",
+        _props(
+            name="BackupPlan.BackupPlanName",
+            **{
+                "rules[].ruleName": "BackupPlan.BackupPlanRule[].RuleName",
+                "rules[].targetVaultName": "BackupPlan.BackupPlanRule[].TargetBackupVault",
+                "rules[].schedule": "BackupPlan.BackupPlanRule[].ScheduleExpression",
+                "rules[].startWindow": "BackupPlan.BackupPlanRule[].StartWindowMinutes",
+                "rules[].completionWindow": ("BackupPlan.BackupPlanRule[].CompletionWindowMinutes"),
+                "rules[].lifecycle.deleteAfter": (
+                    "BackupPlan.BackupPlanRule[].Lifecycle.DeleteAfterDays"
+                ),
+                "rules[].copyActions[].lifecycle.deleteAfter": (
+                    "BackupPlan.BackupPlanRule[].CopyActions[].Lifecycle.DeleteAfterDays"
+                ),
+            },
+        ),
+    ),
+    "aws:backup/selection:Selection": _map(
+        "aws:backup/selection:Selection", _props(name="BackupSelection.SelectionName")
+    ),
     # --- CloudWatch --------------------------------------------------------------------------
     "aws:cloudwatch/dashboard:Dashboard": _map(
         "aws:cloudwatch/dashboard:Dashboard", _props(dashboardName="DashboardName")
@@ -169,6 +203,9 @@ MAPPINGS: dict[str, TypeMap] = {
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": _map(
         "aws:cloudwatch/logMetricFilter:LogMetricFilter",
         _props(name="FilterName", pattern="FilterPattern", logGroupName="LogGroupName"),
+    ),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": _map(
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", _props(policyName="PolicyName")
     ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _map(
         "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -288,6 +325,18 @@ MAPPINGS: dict[str, TypeMap] = {
         ),
     ),
     # --- Lambda ------------------------------------------------------------------------------
+    "aws:lambda/codeSigningConfig:CodeSigningConfig": _map(
+        "aws:lambda/codeSigningConfig:CodeSigningConfig",
+        _props(
+            description="Description",
+            tags="Tags",
+            **{
+                "policies.untrustedArtifactOnDeployment": (
+                    "CodeSigningPolicies.UntrustedArtifactOnDeployment"
+                )
+            },
+        ),
+    ),
     "aws:lambda/function:Function": _map(
         "aws:lambda/function:Function",
         _props(
@@ -537,6 +586,78 @@ MAPPINGS: dict[str, TypeMap] = {
     ),
 }
 
+# --- AWS Signer and AWS WAF ----------------------------------------------------------------------
+MAPPINGS.update(
+    {
+        "aws:signer/signingProfile:SigningProfile": _map(
+            "aws:signer/signingProfile:SigningProfile",
+            _props(
+                name="ProfileName",
+                platformId="PlatformId",
+                tags="Tags",
+                **{
+                    "signatureValidityPeriod.value": "SignatureValidityPeriod.Value",
+                    "signatureValidityPeriod.type": "SignatureValidityPeriod.Type",
+                },
+            ),
+        ),
+        "aws:wafv2/webAcl:WebAcl": _map(
+            "aws:wafv2/webAcl:WebAcl",
+            _props(
+                name="Name",
+                description="Description",
+                scope="Scope",
+                tags="Tags",
+                **{
+                    "visibilityConfig.metricName": "VisibilityConfig.MetricName",
+                    "rules[].name": "Rules[].Name",
+                    "rules[].priority": "Rules[].Priority",
+                    "rules[].visibilityConfig.metricName": "Rules[].VisibilityConfig.MetricName",
+                    "rules[].statement.rateBasedStatement.limit": (
+                        "Rules[].Statement.RateBasedStatement.Limit"
+                    ),
+                    "rules[].statement.rateBasedStatement.aggregateKeyType": (
+                        "Rules[].Statement.RateBasedStatement.AggregateKeyType"
+                    ),
+                    "rules[].statement.rateBasedStatement.evaluationWindowSec": (
+                        "Rules[].Statement.RateBasedStatement.EvaluationWindowSec"
+                    ),
+                    "rules[].statement.managedRuleGroupStatement.name": (
+                        "Rules[].Statement.ManagedRuleGroupStatement.Name"
+                    ),
+                    "rules[].statement.managedRuleGroupStatement.vendorName": (
+                        "Rules[].Statement.ManagedRuleGroupStatement.VendorName"
+                    ),
+                    "rules[].statement.managedRuleGroupStatement.ruleActionOverrides[].name": (
+                        "Rules[].Statement.ManagedRuleGroupStatement.RuleActionOverrides[].Name"
+                    ),
+                },
+            ),
+        ),
+        "aws:secretsmanager/secretRotation:SecretRotation": _map(
+            "aws:secretsmanager/secretRotation:SecretRotation",
+            _props(
+                **{"rotationRules.automaticallyAfterDays": "RotationRules.AutomaticallyAfterDays"}
+            ),
+        ),
+        "aws:wafv2/webAclAssociation:WebAclAssociation": _map(
+            "aws:wafv2/webAclAssociation:WebAclAssociation", {}
+        ),
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": _map(
+            "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+            {
+                "loggingFilter.defaultBehavior": Prop("LoggingFilter.DefaultBehavior"),
+                "loggingFilter.filters[].behavior": Prop("LoggingFilter.Filters[].Behavior"),
+                "loggingFilter.filters[].requirement": Prop("LoggingFilter.Filters[].Requirement"),
+                "loggingFilter.filters[].conditions[].actionCondition.action": Prop(
+                    "LoggingFilter.Filters[].Conditions[].ActionCondition.Action"
+                ),
+                "redactedFields[].singleHeader.name": Prop("RedactedFields[].SingleHeader.Name"),
+            },
+        ),
+    }
+)
+
 # Planned types with nothing to map, and why. A planned `aws:` type in neither table fails
 # tests/constraints/test_mappings.py, so a new resource type gets a reviewed entry.
 UNCHECKED: dict[str, str] = {
@@ -550,6 +671,14 @@ UNCHECKED: dict[str, str] = {
     ),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (
         "attaches a managed policy by ARN: no CloudFormation type, nothing tap names"
+    ),
+    "aws:signer/signingJob:SigningJob": (
+        "no CloudFormation type (a signing job is an API call); its values are bucket names "
+        "and the object version of the upload"
+    ),
+    "aws:s3/bucketObjectv2:BucketObjectv2": (
+        "no CloudFormation type; tap names its key from the function's name, and its body is "
+        "the function's zip"
     ),
     "aws:secretsmanager/secretVersion:SecretVersion": (
         "no CloudFormation type; its only value is the secret itself, masked in the plan"

@@ -53,6 +53,7 @@ SETTING_ABSENT = frozenset(
         "ServerSideEncryptionConfigurationNotFoundError",
         "ReplicationConfigurationNotFoundError",
         "NoSuchEntity",  # IAM: no account password policy
+        "WAFNonexistentItemException",  # WAF: no logging configuration on the web ACL
     }
 )
 # The resource the outputs name is gone: fail.

@@ -74,6 +74,15 @@ _REGION_SHAPE: dict[str, Any] = {
         "logGroupNames": [str],
     },
 }
+# Keys of the hardening controls, present where the stack deploys them; checked when present.
+_OPTIONAL_TOP: dict[str, Any] = {
+    "backup": {"vaultNames": dict, "planRegions": [str], "copyRegion": _Nullable(str)},
+    "secretRotation": {"secretName": str, "functionName": str},
+}
+_OPTIONAL_API: dict[str, Any] = {
+    "webAclArn": _Nullable(str),
+    "codeSigningConfigArn": _Nullable(str),
+}
 _TYPE_NAMES = {str: "a string", dict: "a map", list: "a list"}
 
 
@@ -98,6 +107,9 @@ def validate_outputs(outputs: Any) -> None:
                 f"{missing} null while the region's other API outputs are set; a region runs "
                 "the function and its REST API together, or neither"
             )
+        for key, spec in _OPTIONAL_API.items():
+            if key in values["api"]:
+                _validate(values["api"], key, spec, f"{path}.api.{key}")
         storage = values["storage"]
         arn_bucket = storage["bucketArn"].rsplit(":", 1)[-1]
         if arn_bucket != storage["bucketName"]:
@@ -105,6 +117,12 @@ def validate_outputs(outputs: Any) -> None:
                 f"{path}.storage.bucketArn names bucket {arn_bucket!r} but "
                 f"{path}.storage.bucketName is {storage['bucketName']!r}"
             )
+    for key, spec in _OPTIONAL_TOP.items():
+        if key in outputs:
+            _validate(outputs, key, spec, key)
+    if "backup" in outputs:
+        for region, name in outputs["backup"]["vaultNames"].items():
+            _validate_string(name, f"backup.vaultNames.{region}")
 
 
 def _validate(parent: Mapping[str, Any], key: str, spec: Any, path: str) -> None:

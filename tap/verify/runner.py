@@ -17,14 +17,18 @@ from tap.config import ConfigError, StackConfig
 from tap.exitcodes import EXIT_AWS_UNAVAILABLE, EXIT_USER_ERROR
 from tap.verify import (
     api,
+    backup,
     database,
     entrypoint,
     function,
     kms,
     logs,
     monitoring,
+    rotation,
     security,
+    signing,
     storage,
+    waf,
 )
 from tap.verify.context import Clients, Context, SessionFactory, Warn
 from tap.verify.model import CheckResult, Control
@@ -43,10 +47,28 @@ REGIONAL_CHECKS: tuple[Callable[[Context, str], list[CheckResult]], ...] = (
     entrypoint.check,
     logs.check,
     monitoring.check,
+    waf.check,
+    signing.check,
+    backup.check,
+    rotation.check,
 )
 CONTROLS: dict[str, Control] = {
     control.id: control
-    for module in (storage, kms, database, function, api, entrypoint, logs, monitoring, security)
+    for module in (
+        storage,
+        kms,
+        database,
+        function,
+        api,
+        entrypoint,
+        logs,
+        monitoring,
+        security,
+        waf,
+        signing,
+        backup,
+        rotation,
+    )
     for control in module.CONTROLS
 }
 

@@ -244,7 +244,8 @@ class TestMonitoring:
                 "tap:monitoring.thresholds.lambdaErrors?); allowed keys here: api5xxErrors, "
                 "apiP99LatencyMs, dbCommitLatencyMs, dbConnectionErrors, dbConnections, "
                 "dbCpuPercent, dbForwardedWriteLatencyMs, dbFreeMemoryMb, dbRpoLagMs, "
-                "lambdaErrors, lambdaThrottles, natPacketDrops, replicationLatencySeconds",
+                "lambdaErrors, lambdaThrottles, natPacketDrops, replicationLatencySeconds, "
+                "wafBlockedRequests",
             ),
         ],
     )

@@ -12,10 +12,12 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 
 from tap.aws import CALL_POLICY, CallPolicy
 from tap.backend import tls_only_policy
@@ -39,6 +41,8 @@ config:
     backupRetentionDays: 3
   tap:api:
     executionLogLevel: INFO
+  tap:codeSigning:
+    untrustedArtifactOnDeployment: Enforce
 """,
     "itestprod": """
 config:
@@ -66,8 +70,67 @@ STACK_FILES["itestdns"] = (
 """
 )
 ENVIRONMENTS = {"itest": "dev", "itestprod": "prod", "itestdns": "dev"}
-# One session for the whole module: its loader caches the service models (tests run faster).
-SESSION = boto3.Session()
+CODE_SIGNING_CONFIGS = {
+    region: f"arn:aws:lambda:{region}:{ACCOUNT}:code-signing-config:csc-{code}0123456789abc"
+    for region, code in CODES.items()
+}
+
+
+class MotoSession:
+    """boto3 to the moto server, except the two reads moto does not implement, which botocore
+    answers before sending (as its Stubber does) with what the deployment declares:
+
+    - Lambda's GetCodeSigningConfig: the region's config, enforcing signatures;
+    - AWS Backup's ListRecoveryPointsByBackupVault: a backup of the asked-for resource that
+      completed an hour ago (AWS Backup's jobs cannot run on moto).
+    """
+
+    def __init__(self) -> None:
+        # One session for the whole module: its loader caches the service models.
+        self._session = boto3.Session()
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        client = self._session.client(service, **kwargs)
+        client.meta.events.register("before-parameter-build", self._remember)
+        client.meta.events.register("before-call", self._answer)
+        return client
+
+    def _remember(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self._params = dict(params)
+
+    def _answer(self, model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        params = getattr(self, "_params", {})
+        if model.name == "GetCodeSigningConfig":
+            arn = params["CodeSigningConfigArn"]
+            body: dict[str, Any] = {
+                "CodeSigningConfig": {
+                    "CodeSigningConfigId": arn.rsplit(":", 1)[-1],
+                    "CodeSigningConfigArn": arn,
+                    "AllowedPublishers": {"SigningProfileVersionArns": ["arn:aws:signer:x"]},
+                    "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"},
+                    "LastModified": "2026-11-30T00:00:00Z",
+                }
+            }
+        elif model.name == "ListRecoveryPointsByBackupVault":
+            created = datetime.now(UTC) - timedelta(hours=1)
+            body = {
+                "RecoveryPoints": [
+                    {
+                        "RecoveryPointArn": "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:"
+                        "awsbackup:job-1",
+                        "BackupVaultName": params["BackupVaultName"],
+                        "ResourceArn": params["ByResourceArn"],
+                        "Status": "COMPLETED",
+                        "CreationDate": created,
+                    }
+                ]
+            }
+        else:
+            return None
+        return AWSResponse("https://moto", 200, {}, None), body
+
+
+SESSION = MotoSession()
 
 
 @dataclass(frozen=True)
@@ -206,6 +269,17 @@ def build(endpoint: str) -> dict[str, Any]:
         BackupRetentionPeriod=7,
         EnableCloudwatchLogsExports=["postgresql"],
     )["DBCluster"]
+    vaults = {}
+    for region, code in CODES.items():
+        vault = f"tap-itest-{code}-backup-vault"
+        backup = client("backup", region)
+        backup.create_backup_vault(
+            BackupVaultName=vault, EncryptionKeyArn=regions[region]["kmsKeyArn"]
+        )
+        backup.put_backup_vault_lock_configuration(
+            BackupVaultName=vault, MinRetentionDays=7, MaxRetentionDays=365
+        )
+        vaults[region] = vault
     primary["database"] = {
         "role": "writer",
         "clusterArn": cluster["DBClusterArn"],
@@ -219,6 +293,7 @@ def build(endpoint: str) -> dict[str, Any]:
         "primaryRegion": PRIMARY,
         "regions": regions,
         "entryPoint": build_entry_point(client),
+        "backup": {"vaultNames": vaults, "planRegions": [PRIMARY], "copyRegion": SECONDARY},
     }
 
 
@@ -330,6 +405,7 @@ def build_region(client: Callable[..., Any], region: str, role_arn: str) -> dict
         Code={"ZipFile": archive.getvalue()},
         VpcConfig={"SubnetIds": private, "SecurityGroupIds": [app_group]},
         TracingConfig={"Mode": "Active"},
+        CodeSigningConfigArn=CODE_SIGNING_CONFIGS[region],
     )["FunctionArn"]
 
     logs = client("logs", region)
@@ -369,6 +445,31 @@ def build_region(client: Callable[..., Any], region: str, role_arn: str) -> dict
         ],
     )
 
+    wafv2 = client("wafv2", region)
+    acl = wafv2.create_web_acl(
+        Name=f"{prefix}-waf",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={
+            "SampledRequestsEnabled": True,
+            "CloudWatchMetricsEnabled": True,
+            "MetricName": f"{prefix}-waf",
+        },
+        Rules=[],
+    )["Summary"]["ARN"]
+    wafv2.associate_web_acl(
+        WebACLArn=acl, ResourceArn=f"arn:aws:apigateway:{region}::/restapis/{api_id}/stages/v1"
+    )
+    waf_group = f"aws-waf-logs-{prefix}-waf"
+    logs.create_log_group(logGroupName=waf_group, kmsKeyId=key_arn)
+    wafv2.put_logging_configuration(
+        LoggingConfiguration={
+            "ResourceArn": acl,
+            "LogDestinationConfigs": [f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{waf_group}"],
+            "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}],
+        }
+    )
+
     topic = client("sns", region).create_topic(Name=f"{prefix}-alarms")["TopicArn"]
     alarms = [f"{prefix}-alarm-lambda-errors", f"{prefix}-alarm-api-5xx-errors"]
     for alarm in alarms:
@@ -400,6 +501,8 @@ def build_region(client: Callable[..., Any], region: str, role_arn: str) -> dict
             "alarmTopicArn": topic,
             "alarmNames": alarms,
             "logGroupNames": log_groups,
+            "webAclArn": acl,
+            "codeSigningConfigArn": CODE_SIGNING_CONFIGS[region],
         },
     }
 

@@ -48,15 +48,19 @@ def test_a_conforming_deployment_passes_every_check(deployment: Deployment, stac
     expected = {
         "S3.8", "S3.5", "S3.17", "S3.14", "S3.7", "KMS.4", "RDS.27", "RDS.4", "RDS.50", "RDS.37",
         "Lambda.3", "Lambda.7", "APIGateway.1", "APIGateway.3", "APIGateway.9", "CloudWatch.16",
-        "TAP.2", "CloudWatch.15", "IAM.7",
+        "TAP.2", "CloudWatch.15", "IAM.7", "TAP.15",
     }  # fmt: skip
-    # Deletion protection is declared (and so checked) in prod only.
-    assert controls == (expected | {"RDS.7"} if stack == "itestprod" else expected)
+    # Deletion protection, WAF and AWS Backup are declared (and so checked) in prod only.
+    prod_only = {"RDS.7", "APIGateway.4", "WAF.11", "TAP.14", "RDS.26"}
+    assert controls == (expected | prod_only if stack == "itestprod" else expected)
     assert {r.region for r in results} == {PRIMARY, SECONDARY, "global"}
-    # 2 regions x (key, 2 buckets x 3 + S3.17, function 2, stage 3, 4 log groups x 2, 2 alarms)
-    # + replication + the cluster's 4 (5 in prod) and its log group's 2 + the password policy.
+    # 2 regions x (key, 2 buckets x 3 + S3.17, function 2, stage 3, 4 log groups x 2, 2 alarms,
+    # code signing) + replication + the cluster's 4 (5 in prod) and its log group's 2 + the
+    # password policy; in prod also 2 regions x (WAF association and logging, the vault's lock)
+    # + the backup and its copy.
     cluster = (5 if stack == "itestprod" else 4) + 2
-    assert len(results) == 2 * (1 + 7 + 2 + 3 + 8 + 2) + 1 + cluster + 1
+    prod_extra = 2 * (2 + 1) + 2 if stack == "itestprod" else 0
+    assert len(results) == 2 * (1 + 7 + 2 + 3 + 8 + 2 + 1) + 1 + cluster + 1 + prod_extra
 
 
 def test_the_text_report_shows_every_check_and_the_verdict(deployment: Deployment) -> None:
@@ -73,6 +77,7 @@ def test_the_text_report_shows_every_check_and_the_verdict(deployment: Deploymen
         stdout,
         stderr,
         project_dir=deployment.project_dir,
+        session_factory=lambda: SESSION,
     )
 
     lines = stdout.getvalue().splitlines()
@@ -310,6 +315,7 @@ def test_a_missing_resource_is_a_fail_not_a_crash(deployment: Deployment) -> Non
     assert findings(results) == [
         ("Lambda.3", "fail", "tap-itest-use1-gone"),
         ("Lambda.7", "fail", "tap-itest-use1-gone"),
+        ("TAP.15", "fail", "tap-itest-use1-gone"),
         *[(c, "fail", "gone") for c in ("RDS.27", "RDS.4", "RDS.50", "RDS.37")],
         # The group the missing cluster would export to.
         *[(c, "fail", "/aws/rds/cluster/gone/postgresql") for c in ("CloudWatch.16", "TAP.2")],
@@ -455,6 +461,26 @@ class LambdaTracingOff:
             },
             {"FunctionName": outputs["api"]["functionName"]},
         )
+        # The code signing check reads next: the function's config, then its policy.
+        signing_arn = outputs["api"]["codeSigningConfigArn"]
+        stubber.add_response(
+            "get_function_code_signing_config",
+            {"CodeSigningConfigArn": signing_arn, "FunctionName": outputs["api"]["functionName"]},
+            {"FunctionName": outputs["api"]["functionName"]},
+        )
+        stubber.add_response(
+            "get_code_signing_config",
+            {
+                "CodeSigningConfig": {
+                    "CodeSigningConfigId": signing_arn.rsplit(":", 1)[-1],
+                    "CodeSigningConfigArn": signing_arn,
+                    "AllowedPublishers": {"SigningProfileVersionArns": ["arn:aws:signer:x"]},
+                    "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"},
+                    "LastModified": "2026-11-30T00:00:00Z",
+                }
+            },
+            {"CodeSigningConfigArn": signing_arn},
+        )
         stubber.activate()
         self.stubbers.append(stubber)
         return client
@@ -471,3 +497,59 @@ def test_lambda_tracing_turned_off_is_drift(deployment: Deployment) -> None:
     assert len(session.stubbers) == 2
     for stubber in session.stubbers:
         stubber.assert_no_pending_responses()
+
+
+# --- the hardening controls on the moto server (prod: WAF and AWS Backup are on) -----------------
+
+
+def test_a_stage_taken_off_its_web_acl_is_drift_in_prod(
+    deployment: Deployment, undo: ExitStack
+) -> None:
+    outputs = deployment.region(SECONDARY)
+    api, acl = outputs["api"], outputs["api"]["webAclArn"]
+    stage = f"arn:aws:apigateway:{SECONDARY}::/restapis/{api['restApiId']}/stages/v1"
+    wafv2 = deployment.client("wafv2", SECONDARY)
+    wafv2.disassociate_web_acl(ResourceArn=stage)
+    undo.callback(wafv2.associate_web_acl, WebACLArn=acl, ResourceArn=stage)
+
+    code, results, _ = deployment.verify("itestprod")
+
+    assert findings(results) == [("APIGateway.4", "drift", stage)]
+    assert [r.actual for r in results if r.status == "drift"] == ["no web ACL"]
+    assert code == 1
+    # dev declares no WAF, so it checks none.
+    dev_code, dev_results, _ = deployment.verify("itest")
+    assert (findings(dev_results), dev_code) == ([], 0)
+
+
+def test_web_acl_logging_removed_is_drift_in_prod(deployment: Deployment, undo: ExitStack) -> None:
+    acl = deployment.region(PRIMARY)["api"]["webAclArn"]
+    wafv2 = deployment.client("wafv2", PRIMARY)
+    saved = wafv2.get_logging_configuration(ResourceArn=acl)["LoggingConfiguration"]
+    wafv2.delete_logging_configuration(ResourceArn=acl)
+    undo.callback(
+        wafv2.put_logging_configuration,
+        LoggingConfiguration=without(saved, "ManagedByFirewallManager"),
+    )
+
+    code, results, _ = deployment.verify("itestprod")
+
+    assert findings(results) == [("WAF.11", "drift", acl)]
+    assert code == 1
+
+
+def test_a_vault_lock_removed_is_drift_in_prod(deployment: Deployment, undo: ExitStack) -> None:
+    vault = deployment.outputs["backup"]["vaultNames"][SECONDARY]
+    backup = deployment.client("backup", SECONDARY)
+    backup.delete_backup_vault_lock_configuration(BackupVaultName=vault)
+    undo.callback(
+        backup.put_backup_vault_lock_configuration,
+        BackupVaultName=vault,
+        MinRetentionDays=7,
+        MaxRetentionDays=365,
+    )
+
+    code, results, _ = deployment.verify("itestprod")
+
+    assert findings(results) == [("TAP.14", "drift", vault)]
+    assert code == 1

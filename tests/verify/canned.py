@@ -27,6 +27,7 @@ ACCOUNT = "123456789012"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-0000-4000-8000-1234abcd0000"
 ALIAS = "alias/tap-unit-use1-kms"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:tap-unit-use1-alarms"
+CODE_SIGNING_CONFIG = f"arn:aws:lambda:{REGION}:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0"
 STACK = "unit"
 STACK_FILE = """
 config:
@@ -74,6 +75,8 @@ def region_outputs() -> dict[str, Any]:
             "dashboardName": "tap-unit-use1-dashboard",
             "alarmTopicArn": TOPIC,
             "alarmNames": ["tap-unit-use1-alarm-lambda-errors"],
+            "webAclArn": None,
+            "codeSigningConfigArn": CODE_SIGNING_CONFIG,
             "logGroupNames": [
                 "/aws/lambda/tap-unit-use1-api",
                 "/aws/apigateway/tap-unit-use1-api/access",
@@ -171,6 +174,19 @@ def conforming() -> dict[str, Answer]:
                 {"AlarmName": name, "ActionsEnabled": True, "AlarmActions": [TOPIC]}
                 for name in params["AlarmNames"]
             ]
+        },
+        "GetFunctionCodeSigningConfig": {
+            "CodeSigningConfigArn": CODE_SIGNING_CONFIG,
+            "FunctionName": "tap-unit-use1-api",
+        },
+        "GetCodeSigningConfig": {
+            "CodeSigningConfig": {
+                "CodeSigningConfigId": "csc-0123456789abcdef0",
+                "CodeSigningConfigArn": CODE_SIGNING_CONFIG,
+                "AllowedPublishers": {"SigningProfileVersionArns": ["arn:aws:signer:x"]},
+                "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Warn"},
+                "LastModified": "2026-11-30T00:00:00Z",
+            }
         },
         "GetAccountPasswordPolicy": {
             "PasswordPolicy": {

@@ -102,5 +102,5 @@ def test_text_report_of_a_conforming_stack_exits_0(project: Path) -> None:
     assert (code, stderr) == (0, "")
     assert all(line.startswith("PASS ") for line in lines[:-1])
     assert lines[-1] == (
-        "Summary: 29 checks in us-east-1: 29 pass, 0 drift, 0 fail, 0 unknown; the stack conforms"
+        "Summary: 30 checks in us-east-1: 30 pass, 0 drift, 0 fail, 0 unknown; the stack conforms"
     )

@@ -31,15 +31,21 @@ def test_a_conforming_stack_passes_every_check(project: Path) -> None:
     assert [r for r in results if r.status != "pass"] == []
     # key 1, data bucket 4, log bucket 3, cluster 4 (no RDS.7 in dev), function 2, stage 3,
     # 5 log groups (flow, function, access, execution, the cluster's postgresql) x 2, 1 alarm,
-    # password policy 1; no replication with a single region.
-    assert len(results) == 1 + 4 + 3 + 4 + 2 + 3 + 10 + 1 + 1
-    # No S3.7 with one region, no RDS.7 in dev, no entry point (TAP.7-9) without tap:dns.
+    # code signing 1, password policy 1; no replication with a single region, and dev has no WAF,
+    # AWS Backup or global database (so no rotation of its own).
+    assert len(results) == 1 + 4 + 3 + 4 + 2 + 3 + 10 + 1 + 1 + 1
     assert {r.control for r in results} == set(CONTROLS) - {
         "S3.7",
         "RDS.7",
         "TAP.7",
         "TAP.8",
         "TAP.9",
+        "APIGateway.4",
+        "WAF.11",
+        "TAP.14",
+        "RDS.26",
+        "SecretsManager.1",
+        "SecretsManager.4",
     }
 
 
@@ -49,8 +55,9 @@ def test_checks_use_the_policy_packs_control_ids() -> None:
     from tap.verify import CONTROLS  # noqa: PLC0415
 
     pack_controls = {rule.control for rule in RULES}
-    # Snapshot encryption is a live-only fact: no planned resource declares it.
-    live_only = {"RDS.4"}
+    # Snapshot encryption, and when the secret was last rotated, are live-only facts: no planned
+    # resource declares them.
+    live_only = {"RDS.4", "SecretsManager.4"}
     assert set(CONTROLS) - live_only <= pack_controls
 
 
@@ -118,7 +125,7 @@ def test_rejected_credentials_stop_the_calls_but_not_the_report(project: Path, c
     assert all(line.startswith("UNKNOWN ") for line in lines[:-1])
     assert all(f"actual=not read (credentials rejected: {code})" in x for x in lines[1:-1])
     assert lines[-1] == (
-        "Summary: 29 checks in us-east-1: 0 pass, 0 drift, 0 fail, 29 unknown; the stack could "
+        "Summary: 30 checks in us-east-1: 0 pass, 0 drift, 0 fail, 30 unknown; the stack could "
         "not be verified: some checks could not be read"
     )
     assert exit_code == 3
@@ -139,7 +146,7 @@ def test_a_call_that_fails_costs_its_checks_only(project: Path, code: str) -> No
     assert unknown == ["Lambda.3", "Lambda.7"]
     assert f"actual=could not read ({code})" in stdout
     assert stdout.splitlines()[-1] == (
-        "Summary: 29 checks in us-east-1: 27 pass, 0 drift, 0 fail, 2 unknown; the stack could "
+        "Summary: 30 checks in us-east-1: 28 pass, 0 drift, 0 fail, 2 unknown; the stack could "
         "not be verified: some checks could not be read"
     )
     assert (exit_code, stderr) == (3, "")
@@ -158,7 +165,7 @@ def test_a_finding_stands_beside_checks_that_could_not_be_read(project: Path) ->
     )
 
     assert stdout.splitlines()[-1] == (
-        "Summary: 29 checks in us-east-1: 26 pass, 1 drift, 0 fail, 2 unknown; the stack does "
+        "Summary: 30 checks in us-east-1: 27 pass, 1 drift, 0 fail, 2 unknown; the stack does "
         "not conform"
     )
     assert exit_code == 1
@@ -183,7 +190,7 @@ def test_an_endpoint_that_refuses_connections(
     assert lines[0].endswith("actual=could not read (EndpointConnectionError)")
     assert all(f"actual=not read (no answer from {endpoint})" in x for x in lines[1:-1])
     assert lines[-1].endswith(
-        "0 pass, 0 drift, 0 fail, 29 unknown; the stack could not be "
+        "0 pass, 0 drift, 0 fail, 30 unknown; the stack could not be "
         "verified: some checks could not be read"
     )
     assert code == 3

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from tap.policy.rules import (
     account,
     api,
+    backup,
     database,
     entrypoint,
     function,
@@ -26,8 +27,10 @@ from tap.policy.rules import (
     monitoring,
     network,
     secrets,
+    signing,
     storage,
     tagging,
+    waf,
 )
 from tap.policy.rules.core import (
     ENVIRONMENTS,
@@ -50,6 +53,9 @@ RULES: tuple[Rule, ...] = (
     *function.RULES,
     *api.RULES,
     *entrypoint.RULES,
+    *waf.RULES,
+    *backup.RULES,
+    *signing.RULES,
     *monitoring.RULES,
     *account.RULES,
     *iam.RULES,

@@ -67,6 +67,18 @@ SECRET_TYPE = "aws:secretsmanager/secret:Secret"
 SNS_TOPIC = "aws:sns/topic:Topic"
 SQS_QUEUE = "aws:sqs/queue:Queue"
 STACK = "pulumi:pulumi:Stack"
+WAF_WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+BACKUP_VAULT = "aws:backup/vault:Vault"
+BACKUP_VAULT_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+BACKUP_PLAN = "aws:backup/plan:Plan"
+BACKUP_SELECTION = "aws:backup/selection:Selection"
+SIGNING_PROFILE = "aws:signer/signingProfile:SigningProfile"
+SIGNING_JOB = "aws:signer/signingJob:SigningJob"
+CODE_SIGNING_CONFIG = "aws:lambda/codeSigningConfig:CodeSigningConfig"
+BUCKET_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 
 # Types whose pulumi-aws class accepts `tags` (tests keep this in step with pulumi_aws).
 TAGGABLE_TYPES = (
@@ -104,4 +116,10 @@ TAGGABLE_TYPES = (
     SQS_QUEUE,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     SG_INGRESS_RULE,
+    WAF_WEB_ACL,
+    BACKUP_VAULT,
+    BACKUP_PLAN,
+    SIGNING_PROFILE,
+    CODE_SIGNING_CONFIG,
+    BUCKET_OBJECT,
 )

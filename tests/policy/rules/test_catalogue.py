@@ -30,6 +30,7 @@ from tests.conftest import Planned
 from tests.policy.rules import (
     test_account,
     test_api,
+    test_backup,
     test_database,
     test_entrypoint,
     test_function,
@@ -40,8 +41,10 @@ from tests.policy.rules import (
     test_monitoring,
     test_network,
     test_secrets,
+    test_signing,
     test_storage,
     test_tagging,
+    test_waf,
 )
 from tests.policy.rules.support import KEY_ARN, STACK, Case, messages, res
 
@@ -56,6 +59,9 @@ CONCERNS: tuple[ModuleType, ...] = (
     test_function,
     test_api,
     test_entrypoint,
+    test_waf,
+    test_backup,
+    test_signing,
     test_monitoring,
     test_account,
     test_iam,
@@ -112,6 +118,10 @@ def test_only_declared_rules_read_the_environment() -> None:
         "cloudwatch-log-group-retention",
         "iam-password-policy-managed-in-prod",
         "apigateway-account-managed-in-prod",
+        "apigateway-stage-waf-in-prod",
+        "backup-aurora-covered-in-prod",
+        "lambda-code-signing-in-prod",
+        "secretsmanager-rotation-in-prod",
     }
 
 

@@ -198,6 +198,9 @@ def test_the_shipped_stacks_grant_actions_on_any_resource_only_where_the_docs_sa
         ("api-policy", "DescribeNetworkInterfaces", False),
         ("db-migrate-policy", "WriteXRayTraces", False),
         ("db-migrate-policy", "DescribeNetworkInterfaces", False),
+        ("secret-rotation-policy", "WriteXRayTraces", False),
+        ("secret-rotation-policy", "DescribeNetworkInterfaces", False),
+        ("secret-rotation-policy", "GeneratePasswords", False),
         (
             "apigateway-cloudwatch-policy",
             "a statement of AmazonAPIGatewayPushToCloudWatchLogs",
