@@ -58,21 +58,30 @@ logger.setLevel(logging.INFO)
 
 
 def log(level: int, message: str, *, exc_info: bool = False, **fields: Any) -> None:
-    """`logger.log` without the caller lookup (a stack walk per line): the JSON has no use
-    for the source line, and the API logs every request."""
+    """One JSON line, as JsonFormatter writes it, without a LogRecord or the caller lookup:
+    the API logs every request, and the logging machinery cost more than the line itself.
+    A line with a traceback goes through logging (JsonFormatter formats it)."""
     if not logger.isEnabledFor(level):
         return
-    record = logger.makeRecord(
-        logger.name,
-        level,
-        "",
-        0,
-        message,
-        (),
-        sys.exc_info() if exc_info else None,
-        extra={"fields": fields},
-    )
-    logger.handle(record)
+    if exc_info:
+        record = logger.makeRecord(
+            logger.name, level, "", 0, message, (), sys.exc_info(), extra={"fields": fields}
+        )
+        logger.handle(record)
+        return
+    now = time.time()
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+    entry: dict[str, Any] = {
+        "timestamp": f"{seconds}.{int(now % 1 * 1000):03d}Z",
+        "level": logging.getLevelName(level),
+        "logger": logger.name,
+        "message": message,
+    }
+    entry.update(log_context.get() or {})
+    entry.update(fields)
+    stream = log_handler.stream
+    stream.write(_LINE_JSON.encode(entry) + "\n")
+    stream.flush()
 
 
 def configure_level() -> None:
