@@ -35,6 +35,13 @@ from tap.components.security import AccountPasswordPolicy, SecurityGroups, Secur
 from tap.components.storage import RegionalBucketSpec, ReplicatedStorage, ReplicatedStorageArgs
 from tap.config import StackConfig
 from tap.naming import Labels, Namer, common_tags
+from tap.outputs import (
+    api_outputs,
+    database_outputs,
+    foundation_outputs,
+    region_outputs,
+    storage_outputs,
+)
 
 
 @dataclass(frozen=True)
@@ -121,17 +128,7 @@ class RegionalDeployment(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.outputs = {
-            "flowLogGroupName": (
-                self.network.flow_log_group.name if isinstance(self.network, Network) else None
-            ),
-            "vpcId": self.network.vpc_id,
-            "vpcCidr": self.network.vpc_cidr,
-            "subnetIds": self.network.subnet_ids,
-            "securityGroupIds": self.security_groups.ids,
-            "kmsKeyArn": self.key.key_arn,
-            "kmsAliasName": self.key.alias_name,
-        }
+        self.outputs = foundation_outputs(self.key, self.network, self.security_groups)
         self.register_outputs(self.outputs)
 
 
@@ -253,22 +250,7 @@ class ApiTier(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.outputs = {
-            "invokeUrl": self.api.invoke_url,
-            "restApiId": self.api.rest_api.id,
-            "stageName": api.stage_name,
-            "endpointType": api.endpoint_type,
-            "functionName": self.function.function_name,
-            "functionArn": self.function.function_arn,
-            "dashboardName": self.monitoring.dashboard_name,
-            "alarmTopicArn": self.monitoring.topic_arn,
-            "alarmNames": [alarm.name for alarm in self.monitoring.alarms.values()],
-            "logGroupNames": [
-                self.function.log_group.name,
-                self.api.access_log_group.name,
-                self.api.execution_log_group.name,
-            ],
-        }
+        self.outputs = api_outputs(self.function, self.api, self.monitoring, api)
         self.register_outputs(self.outputs)
 
 
@@ -295,7 +277,6 @@ class TapStack(pulumi.ComponentResource):
     ) -> None:
         super().__init__("tap:stack:TapStack", name, None, opts)
         namer = self._namer = Namer(config.environment_suffix)
-        self._primary_region = config.primary_region
 
         self.providers = {
             region: self._regional_provider(config, namer.for_region(region))
@@ -343,12 +324,16 @@ class TapStack(pulumi.ComponentResource):
             )
 
         self.region_outputs = {
-            region: {
-                **deployment.outputs,
-                "storage": self._storage_outputs(region),
-                "database": self._database_outputs(region),
-                "api": self.api_tiers[region].outputs,
-            }
+            region: region_outputs(
+                deployment.outputs,
+                storage_outputs(self.storage, region, primary=region == config.primary_region),
+                database_outputs(
+                    self._clusters.get(region),
+                    self.database.master_secret_arn,
+                    writer=region == config.primary_region,
+                ),
+                self.api_tiers[region].outputs,
+            )
             for region, deployment in self.regions.items()
         }
         self.register_outputs({"regions": self.region_outputs})
@@ -518,33 +503,6 @@ class TapStack(pulumi.ComponentResource):
                 for region, bucket in self.storage.replicas.items()
             ],
         )
-
-    def _storage_outputs(self, region: str) -> dict[str, Any]:
-        is_primary = region == self._primary_region
-        bucket = self.storage.buckets[region]
-        return {
-            "role": "primary" if is_primary else "replica",
-            "bucketName": bucket.bucket_name,
-            "bucketArn": bucket.bucket_arn,
-            "logBucketName": bucket.log_bucket_name,
-        }
-
-    def _database_outputs(self, region: str) -> dict[str, Any] | None:
-        cluster = self._clusters.get(region)
-        if cluster is None:
-            return None
-        is_writer = region == self._primary_region
-        outputs: dict[str, Any] = {
-            "role": "writer" if is_writer else "secondary",
-            "clusterArn": cluster.cluster_arn,
-            "clusterIdentifier": cluster.cluster_identifier,
-            "endpoint": cluster.endpoint,
-            "readerEndpoint": cluster.reader_endpoint,
-        }
-        if is_writer:
-            # Not a password, but it locates one: outputs carry it only as a secret.
-            outputs["masterSecretArn"] = pulumi.Output.secret(self.database.master_secret_arn)
-        return outputs
 
     def _regional_provider(self, config: StackConfig, namer: Namer) -> aws.Provider:
         # default_tags backs up the explicit tags on each resource; it is not relied on alone.
