@@ -66,12 +66,47 @@ EOF
     cd "$work"
     "$python" -m cosmic_ray.cli init "$config" "$session" >/dev/null
     EXCLUDED="$EXCLUDED" "$python" - "$session" <<'EOF'
-# Marks the listed equivalent mutants as skipped, so exec leaves them and the rate ignores them.
+# Marks the equivalent mutants as skipped, so exec leaves them and the rate ignores them: the
+# listed ones, and every mutant inside a function's parameter or return annotation in a module
+# with `from __future__ import annotations`. Those annotations stay strings that nothing in the
+# pure modules evaluates (no validate_call, computed_field or get_type_hints), so `str | None`
+# mutated to `str - None` cannot change behaviour. Field annotations are not skipped: pydantic
+# and dataclasses read them.
+import ast
 import os
 import sys
+from functools import cache
 
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+
+@cache
+def signature_annotations(path):
+    """The (start, end) positions of every parameter and return annotation, if never evaluated."""
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    postponed = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    )
+    spans = []
+    for node in ast.walk(tree) if postponed else ():
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            every += [arg for arg in (arguments.vararg, arguments.kwarg) if arg]
+            for annotation in [arg.annotation for arg in every] + [node.returns]:
+                if annotation is not None:
+                    spans.append(
+                        (
+                            (annotation.lineno, annotation.col_offset),
+                            (annotation.end_lineno, annotation.end_col_offset),
+                        )
+                    )
+    return spans
+
 
 wanted = {}
 for line in os.environ["EXCLUDED"].splitlines():
@@ -79,13 +114,24 @@ for line in os.environ["EXCLUDED"].splitlines():
     if spec:
         path, number, operator = spec.rsplit(":", 2)
         wanted[(path, int(number), operator)] = False
+in_annotations = 0
 with use_db(sys.argv[1], WorkDB.Mode.open) as db:
     for item in db.work_items:
         for mutation in item.mutations:
             key = (str(mutation.module_path), mutation.start_pos[0], mutation.operator_name)
+            start, end = tuple(mutation.start_pos), tuple(mutation.end_pos)
+            annotated = any(
+                low <= start and end <= high
+                for low, high in signature_annotations(str(mutation.module_path))
+            )
             if key in wanted:
                 wanted[key] = True
-                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+            elif annotated:
+                in_annotations += 1
+            else:
+                continue
+            db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+print(f"{in_annotations} mutants in signature annotations skipped as equivalent", file=sys.stderr)
 stale = [":".join(map(str, key)) for key, seen in wanted.items() if not seen]
 for key in stale:
     print(f"note: exclusion {key} matches no mutant of this module", file=sys.stderr)
