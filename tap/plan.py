@@ -366,7 +366,7 @@ def run_program_module() -> None:
 
 
 def run_under_mocks(
-    program: Callable[[], None],
+    program: Callable[[], object],
     *,
     stack: str,
     config: Mapping[str, str] | None = None,

@@ -43,13 +43,15 @@ class Project:
         self.env.update(PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_UV_LOG=str(self.log))
         self.env.pop("VIRTUAL_ENV", None)
 
-    def run(self, *args: str, cwd: Path | None = None, **env: str) -> tuple[str, list[str]]:
+    def run(
+        self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> tuple[str, list[str]]:
         """stdout, and what uv was asked this time."""
         before = self.calls()
         result = subprocess.run(
             [str(self.root / "scripts" / "uv"), *args],
             cwd=cwd or self.root,
-            env={**self.env, **env},
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             check=True,
@@ -122,7 +124,7 @@ def test_the_run_keeps_the_lock_discipline_asked_for(project: Project) -> None:
 def test_anything_but_a_plain_run_of_a_tool_goes_through_uv(
     project: Project, args: tuple[str, ...], env: dict[str, str]
 ) -> None:
-    _, calls = project.run(*args, **env)
+    _, calls = project.run(*args, env=env)
     assert calls == [f"uv {' '.join(args)} compile="]
 
 

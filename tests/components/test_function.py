@@ -381,7 +381,7 @@ SECRET_STATEMENT = {
 
 
 def test_execution_policy_is_exactly_these_statements() -> None:
-    arns = {
+    arns: dict[str, Any] = {
         "bucket_arn": BUCKET_ARN,
         "kms_key_arn": KEY,
         "log_group_arn": LOG_GROUP_ARN,

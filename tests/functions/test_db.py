@@ -9,9 +9,9 @@ import hashlib
 import ssl
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 from pg8000.exceptions import DatabaseError
@@ -29,10 +29,12 @@ def test_the_ca_bundle_is_the_recorded_one() -> None:
 
 
 def _subjects(context: ssl.SSLContext) -> list[dict[str, str]]:
-    return [
-        {key: value for rdn in cert["subject"] for key, value in rdn}
+    # A certificate's subject: its RDNs, each a tuple of (key, value) pairs (the ssl docs).
+    subjects = [
+        cast(tuple[tuple[tuple[str, str], ...], ...], cert["subject"])
         for cert in context.get_ca_certs()
     ]
+    return [{key: value for rdn in subject for key, value in rdn} for subject in subjects]
 
 
 def test_the_ca_bundle_holds_rds_roots_for_every_region_we_deploy_to() -> None:

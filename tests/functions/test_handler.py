@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -274,7 +275,7 @@ def test_create_then_get_round_trip(postgres: PostgresServer, app_database: str)
         "id": record_id,
         "type": record["type"],
         "payload": record["payload"],
-        "createdAt": created_at.astimezone(api.UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+        "createdAt": created_at.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
     }
 
 
@@ -496,7 +497,7 @@ def test_oversized_base64_is_rejected_before_decoding(monkeypatch: pytest.Monkey
     def no_decode(*_: Any, **__: Any) -> bytes:
         raise AssertionError("decoded an oversized body")
 
-    monkeypatch.setattr(api.base64, "b64decode", no_decode)
+    monkeypatch.setattr(base64, "b64decode", no_decode)  # the module the handler uses
     text = base64.b64encode(_body_of_size(api.MAX_BODY_BYTES + 1024).encode()).decode()
     assert_error(post_record(text, base64_body=True), 413, "payload_too_large")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 
 from tap.aws import CALL_POLICY, CallPolicy
 from tap.backend import tls_only_policy
