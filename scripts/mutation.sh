@@ -35,6 +35,7 @@ declare -A TESTS=(
 # matches a mutant is reported, so the list cannot go stale silently.
 EXCLUDED=$(
   cat <<'EOF'
+tap/cidr.py:51:core/ReplaceBinaryOperator_Sub_BitXor  # 28 ^ 4 == 28 - 4: the same /24 in the message
 EOF
 )
 
