@@ -115,12 +115,14 @@ class Aws:
         return Stop(message, code, refused=is_refused(error))
 
     def global_state(self, region: str, identifier: str, code: int) -> GlobalState:
+        from tap.aws import error_code  # noqa: PLC0415 - keeps `tap --help` light
+
         try:
             answer = self._clients(region).describe_global_clusters(
                 GlobalClusterIdentifier=identifier
             )
         except Exception as error:
-            if _error_code(error) == "GlobalClusterNotFoundFault":
+            if error_code(error) == "GlobalClusterNotFoundFault":
                 return global_state({}, identifier)
             raise self.fail(error, "rds:DescribeGlobalClusters", region, code) from None
         return global_state(answer, identifier)
@@ -128,6 +130,8 @@ class Aws:
     def cluster(self, region: str, identifier: str, code: int) -> ClusterState:
         """A cluster's state; an unreachable or refusing region is reported, except when the
         credentials themselves are refused (then nothing can be read anywhere)."""
+        from tap.aws import error_code  # noqa: PLC0415
+
         try:
             answer = self._clients(region).describe_db_clusters(DBClusterIdentifier=identifier)
         except Exception as error:
@@ -136,7 +140,7 @@ class Aws:
             message = describe_failure(error, "rds:DescribeDBClusters", region, self._endpoint_url)
             if message is None:
                 raise
-            return ClusterState(error=_error_code(error) or message)
+            return ClusterState(error=error_code(error) or message)
         return cluster_state(answer)
 
     def clusters(self, top: Topology, code: int) -> dict[str, ClusterState]:
@@ -158,10 +162,3 @@ class Aws:
                 GlobalClusterIdentifier=move.topology.global_cluster,
                 TargetDbClusterIdentifier=move.target.arn,
             )
-
-
-def _error_code(error: BaseException) -> str:
-    response = getattr(error, "response", None)
-    if not isinstance(response, dict):
-        return ""
-    return str(response.get("Error", {}).get("Code", ""))

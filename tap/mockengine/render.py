@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from tap.mockengine.sdk import ARCHIVE_SIG, ASSET_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN
-
-UNKNOWN_TEXT = "<unknown>"
-SECRET_TEXT = "<secret>"
+from tap.placeholders import SECRET as SECRET_TEXT
+from tap.placeholders import UNKNOWN as UNKNOWN_TEXT
 
 
 def render_struct(struct: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tap.placeholders import SECRET, UNKNOWN
 from tap.policy.rules import (
     account,
     api,
@@ -30,8 +31,6 @@ from tap.policy.rules import (
 )
 from tap.policy.rules.core import (
     ENVIRONMENTS,
-    SECRET,
-    UNKNOWN,
     Finding,
     PolicyConfig,
     PolicyResource,
