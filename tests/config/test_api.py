@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -249,6 +250,30 @@ class TestMonitoring:
     )
     def test_thresholds(self, raw: dict[str, Any], message: str) -> None:
         assert refuse({"monitoring": {"thresholds": raw}}) == message
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "lambdaErrors",
+            "lambdaThrottles",
+            "api5xxErrors",
+            "apiP99LatencyMs",
+            "dbCpuPercent",
+            "dbFreeMemoryMb",
+            "dbConnections",
+            "replicationLatencySeconds",
+            "natPacketDrops",
+        ],
+    )
+    def test_every_threshold_is_at_least_1(self, key: str) -> None:
+        # 0 would raise the alarm on every period (or, for free memory, never).
+        message = refuse({"monitoring": {"thresholds": {key: 0}}})
+        assert re.fullmatch(
+            rf"tap:monitoring\.thresholds\.{key} 0 is out of range; use (at least 1|1 to .*)",
+            message,
+        ), message
+        config = parse({"monitoring": {"thresholds": {key: 1}}}, "dev").config
+        assert config.monitoring.thresholds.model_dump(by_alias=True)[key] == 1
 
     def test_the_threshold_limits_themselves_are_accepted(self) -> None:
         raw = {"apiP99LatencyMs": 29000, "dbCpuPercent": 100, "lambdaErrors": 1}
