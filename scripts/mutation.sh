@@ -89,7 +89,7 @@ from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
 
-def operator(mutation):
+def operator_of(mutation):
     """The operator's name; NumberReplacer's with its offset (each number yields one mutant
     per offset, in order, so the occurrence says which)."""
     name = mutation.operator_name
@@ -135,7 +135,7 @@ in_annotations = 0
 with use_db(sys.argv[1], WorkDB.Mode.open) as db:
     for item in db.work_items:
         for mutation in item.mutations:
-            key = (str(mutation.module_path), mutation.start_pos[0], operator(mutation))
+            key = (str(mutation.module_path), mutation.start_pos[0], operator_of(mutation))
             start, end = tuple(mutation.start_pos), tuple(mutation.end_pos)
             annotated = any(
                 low <= start and end <= high
