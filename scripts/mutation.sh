@@ -72,7 +72,7 @@ EOF
   (
     cd "$work"
     "$python" -m cosmic_ray.cli init "$config" "$session" >/dev/null
-    EXCLUDED="$EXCLUDED" "$python" - "$session" <<'EOF'
+    EXCLUDED="$EXCLUDED" "$python" - "$session" "$source" <<'EOF'
 # Marks the equivalent mutants as skipped, so exec leaves them and the rate ignores them: the
 # listed ones, and every mutant inside a function's parameter or return annotation in a module
 # with `from __future__ import annotations`. Those annotations stay strings that nothing in the
@@ -130,7 +130,8 @@ for line in os.environ["EXCLUDED"].splitlines():
     spec = line.split("#", 1)[0].strip()
     if spec:
         path, number, operator = spec.rsplit(":", 2)
-        wanted[(path, int(number), operator)] = False
+        if path.startswith(sys.argv[2]):  # this module's source (a file or a package)
+            wanted[(path, int(number), operator)] = False
 in_annotations = 0
 with use_db(sys.argv[1], WorkDB.Mode.open) as db:
     for item in db.work_items:
