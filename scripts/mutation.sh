@@ -43,6 +43,24 @@ tap/aurora.py:26:core/ReplaceBinaryOperator_Sub_BitXor  # 63 ^ 1 == 63 - 1: the 
 tap/aurora.py:59:core/NumberReplacer(-1)  # `or 0` -> `or -1`: minors are never negative, both bounds admit all
 tap/aurora.py:99:core/ReplaceComparisonOperator_Gt_GtE  # major == max(table) is in table, answered above
 tap/aurora.py:122:core/ReplaceComparisonOperator_Eq_LtE  # `matches and len <= 1` is `len == 1`
+tap/config/api.py:81:core/ReplaceComparisonOperator_Eq_GtE  # a region [a-z0-9-] never sorts >= "{region}"
+tap/config/database.py:203:core/ReplaceComparisonOperator_Eq_LtE  # the minimum is validated >= 0 first
+tap/config/database.py:214:core/ReplaceBinaryOperator_Mul_Div  # `*` -> `/` in a signature: callers pass keywords
+tap/config/defaults.py:176:core/ReplaceComparisonOperator_Gt_NotEq  # regions is not empty here
+tap/config/errors.py:121:core/ReplaceComparisonOperator_Eq_GtE  # no pydantic error type sorts after value_error
+tap/config/errors.py:145:core/ReplaceComparisonOperator_Eq_GtE  # of a network's keys only region sorts >= it
+tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_LtE  # the model's list is built from this map:
+tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_NotEq  # an index is always below its length
+tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_IsNot  # (small ints are cached: `is not` is !=)
+tap/config/errors.py:187:core/NumberReplacer(+1)  # get_close_matches(n=2) has the same best match first
+tap/config/errors.py:188:core/NumberReplacer(-1)  # with n=1 there is at most one match: hint[-1] is hint[0]
+tap/config/network.py:57:core/ReplaceComparisonOperator_Gt_GtE  # /22 is allowed, so never reaches this
+tap/config/stack.py:71:core/ReplaceComparisonOperator_Eq_GtE  # Zs sorts last among Unicode categories
+tap/config/stack.py:145:core/ReplaceComparisonOperator_Eq_Is  # pydantic returns its Literal's own string
+tap/config/stack.py:149:core/ReplaceComparisonOperator_NotEq_IsNot  # (the same for regions)
+tap/config/stack.py:170:core/ReplaceComparisonOperator_Gt_NotEq  # r is in value: it counts at least 1
+tap/config/stack.py:255:core/ReplaceComparisonOperator_Eq_Is  # pydantic returns its Literal's own string
+tap/config/stack.py:255:core/ReplaceComparisonOperator_Eq_LtE  # of REGIONAL and PRIVATE only PRIVATE is <=
 EOF
 )
 
@@ -79,7 +97,8 @@ EOF
 # with `from __future__ import annotations`. Those annotations stay strings that nothing in the
 # pure modules evaluates (no validate_call, computed_field or get_type_hints), so `str | None`
 # mutated to `str - None` cannot change behaviour. Field annotations are not skipped: pydantic
-# and dataclasses read them.
+# and dataclasses read them. Also skipped: removing the `@classmethod` under a pydantic
+# `@field_validator`, which makes the function a classmethod itself.
 import ast
 import os
 import sys
@@ -126,6 +145,24 @@ def signature_annotations(path):
     return spans
 
 
+@cache
+def validator_classmethods(path):
+    """Lines of `@classmethod` decorators stacked under a pydantic @field_validator."""
+    lines = set()
+    for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+        if isinstance(node, ast.FunctionDef):
+            validated = any(
+                isinstance(d, ast.Call) and getattr(d.func, "id", None) == "field_validator"
+                for d in node.decorator_list
+            )
+            lines |= {
+                d.lineno
+                for d in node.decorator_list
+                if validated and isinstance(d, ast.Name) and d.id == "classmethod"
+            }
+    return lines
+
+
 wanted = {}
 for line in os.environ["EXCLUDED"].splitlines():
     spec = line.split("#", 1)[0].strip()
@@ -133,7 +170,7 @@ for line in os.environ["EXCLUDED"].splitlines():
         path, number, operator = spec.rsplit(":", 2)
         if path.startswith(sys.argv[2]):  # this module's source (a file or a package)
             wanted[(path, int(number), operator)] = False
-in_annotations = 0
+in_annotations = in_validators = 0
 with use_db(sys.argv[1], WorkDB.Mode.open) as db:
     for item in db.work_items:
         for mutation in item.mutations:
@@ -147,10 +184,18 @@ with use_db(sys.argv[1], WorkDB.Mode.open) as db:
                 wanted[key] = True
             elif annotated:
                 in_annotations += 1
+            elif mutation.operator_name == "core/RemoveDecorator" and mutation.start_pos[
+                0
+            ] in validator_classmethods(str(mutation.module_path)):
+                in_validators += 1
             else:
                 continue
             db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
-print(f"{in_annotations} mutants in signature annotations skipped as equivalent", file=sys.stderr)
+print(
+    f"skipped as equivalent: {in_annotations} mutants in signature annotations, "
+    f"{in_validators} removals of a field validator's @classmethod",
+    file=sys.stderr,
+)
 stale = [":".join(map(str, key)) for key, seen in wanted.items() if not seen]
 for key in stale:
     print(f"note: exclusion {key} matches no mutant of this module", file=sys.stderr)

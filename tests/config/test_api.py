@@ -43,6 +43,14 @@ class TestImages:
         raw = {"regions": ["us-east-1"], "function": {"dockerImageUri": uri}}
         assert parse(raw, "dev").config.function.image_uri("us-east-1") == uri
 
+    def test_a_fixed_region_image_is_refused_for_a_stack_elsewhere(self) -> None:
+        uri = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/a:1"
+        raw = {"regions": ["us-east-1"], "function": {"dockerImageUri": uri}}
+        assert refuse(raw).startswith(
+            "tap:function.dockerImageUri points at ECR in eu-central-1, but Lambda pulls images "
+            "only from its own region and this stack runs in us-east-1;"
+        )
+
     def test_a_fixed_region_image_is_refused_for_other_regions(self) -> None:
         uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/a:1"
         assert refuse({"function": {"dockerImageUri": uri}}) == (
@@ -155,6 +163,10 @@ class TestApi:
                 "tap:api.throttlingBurstLimit 5001 is out of range; use 1 to 5000 requests",
             ),
             (
+                {"throttlingBurstLimit": 0},
+                "tap:api.throttlingBurstLimit 0 is out of range; use 1 to 5000 requests",
+            ),
+            (
                 {"executionLogLevel": "DEBUG"},
                 "tap:api.executionLogLevel 'DEBUG' is not allowed; use one of ERROR or INFO",
             ),
@@ -180,6 +192,14 @@ class TestApi:
     )
     def test_refused(self, raw: dict[str, Any], message: str) -> None:
         assert refuse({"api": raw}) == message
+
+    def test_the_smallest_throttling_limits_are_accepted(self) -> None:
+        # Burst at least 1 request; the rate only more than 0 (half a request per second is fine).
+        api = parse({"api": {"throttlingBurstLimit": 1, "throttlingRateLimit": 0.5}}, "dev")
+        assert (api.config.api.throttling_burst_limit, api.config.api.throttling_rate_limit) == (
+            1,
+            0.5,
+        )
 
     def test_the_limits_themselves_are_accepted(self) -> None:
         raw = {"throttlingRateLimit": 10000, "throttlingBurstLimit": 5000, "stageName": "x" * 128}

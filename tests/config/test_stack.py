@@ -64,6 +64,11 @@ class TestAccepted:
         config = parse({}, "dev").config
         with pytest.raises(ValueError, match="frozen"):
             config.environment = "prod"  # type: ignore[misc]
+        # Every section too: components get them one by one.
+        with pytest.raises(ValueError, match="frozen"):
+            config.database.instance_count = 5  # type: ignore[misc]
+        with pytest.raises(ValueError, match="frozen"):
+            config.network("us-east-1").az_count = 3  # type: ignore[misc]
 
 
 class TestRefused:
