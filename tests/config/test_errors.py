@@ -63,4 +63,3 @@ def test_an_index_into_regions_is_not_mistaken_for_a_network() -> None:
 def test_staging_is_not_prod() -> None:
     assert parse({}, "staging").config.is_prod is False
     assert parse({}, "prod").config.is_prod is True
-
