@@ -48,6 +48,8 @@ tap/config/database.py:203:core/ReplaceComparisonOperator_Eq_LtE  # the minimum 
 tap/config/database.py:214:core/ReplaceBinaryOperator_Mul_Div  # `*` -> `/` in a signature: callers pass keywords
 tap/config/defaults.py:176:core/ReplaceComparisonOperator_Gt_NotEq  # regions is not empty here
 tap/config/errors.py:121:core/ReplaceComparisonOperator_Eq_GtE  # no pydantic error type sorts after value_error
+tap/config/errors.py:143:core/ReplaceComparisonOperator_Eq_Is  # pydantic's location holds the
+tap/config/errors.py:164:core/ReplaceComparisonOperator_Eq_Is  # field's own name and alias strings
 tap/config/errors.py:145:core/ReplaceComparisonOperator_Eq_GtE  # of a network's keys only region sorts >= it
 tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_LtE  # the model's list is built from this map:
 tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_NotEq  # an index is always below its length
