@@ -146,8 +146,8 @@ def run_workers(target: Any, args: list[tuple[Any, ...]]) -> list[Any]:
 
 
 def rate(results: list[Any], requests: int) -> float:
-    start = min(r["window"][0] for r in results)
-    end = max(r["window"][1] for r in results)
+    start: float = min(r["window"][0] for r in results)
+    end: float = max(r["window"][1] for r in results)
     return requests / (end - start)
 
 

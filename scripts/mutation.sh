@@ -28,15 +28,43 @@ declare -A TESTS=(
   [cidr]="--noconftest tests/test_cidr.py tests/config/test_network.py"
   [aurora]="--noconftest tests/test_aurora.py tests/config/test_database.py"
   [baseline]="tests/config tests/components/test_security.py tests/policy/test_rules.py"
-  [config]="--noconftest tests/config"
-  [limits]="--noconftest tests/config tests/test_aurora.py tests/test_dns.py"
+  # The generated reference (docs/configuration.md) shows every environment's defaults.
+  [config]="--noconftest tests/config tests/test_docs.py::test_the_config_reference_is_current"
+  # The components read some limits directly (Performance Insights' free retention).
+  [limits]="tests/config tests/test_aurora.py tests/test_cidr.py tests/components/test_database.py tests/test_dns.py"
   [dns]="--noconftest tests/test_dns.py tests/config/test_dns.py"
 )
 
-# Mutants that cannot change behaviour: <file>:<line>:<operator> # why. A line that no longer
-# matches a mutant is reported, so the list cannot go stale silently.
+# Mutants that cannot change behaviour: <file>:<line>:<operator> # why. NumberReplacer adds or
+# subtracts one, written core/NumberReplacer(+1) or (-1). A line that no longer matches a
+# mutant is reported, so the list cannot go stale silently.
 EXCLUDED=$(
   cat <<'EOF'
+tap/cidr.py:51:core/ReplaceBinaryOperator_Sub_BitXor  # 28 ^ 4 == 28 - 4: the same /24 in the message
+tap/aurora.py:26:core/ReplaceBinaryOperator_Sub_BitXor  # 63 ^ 1 == 63 - 1: the same pattern
+tap/aurora.py:59:core/NumberReplacer(-1)  # `or 0` -> `or -1`: minors are never negative, both bounds admit all
+tap/aurora.py:99:core/ReplaceComparisonOperator_Gt_GtE  # major == max(table) is in table, answered above
+tap/aurora.py:122:core/ReplaceComparisonOperator_Eq_LtE  # `matches and len <= 1` is `len == 1`
+tap/config/api.py:81:core/ReplaceComparisonOperator_Eq_GtE  # a region [a-z0-9-] never sorts >= "{region}"
+tap/config/database.py:203:core/ReplaceComparisonOperator_Eq_LtE  # the minimum is validated >= 0 first
+tap/config/database.py:214:core/ReplaceBinaryOperator_Mul_Div  # `*` -> `/` in a signature: callers pass keywords
+tap/config/defaults.py:176:core/ReplaceComparisonOperator_Gt_NotEq  # regions is not empty here
+tap/config/errors.py:121:core/ReplaceComparisonOperator_Eq_GtE  # no pydantic error type sorts after value_error
+tap/config/errors.py:143:core/ReplaceComparisonOperator_Eq_Is  # pydantic's location holds the
+tap/config/errors.py:164:core/ReplaceComparisonOperator_Eq_Is  # field's own name and alias strings
+tap/config/errors.py:145:core/ReplaceComparisonOperator_Eq_GtE  # of a network's keys only region sorts >= it
+tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_LtE  # the model's list is built from this map:
+tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_NotEq  # an index is always below its length
+tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_IsNot  # (small ints are cached: `is not` is !=)
+tap/config/errors.py:187:core/NumberReplacer(+1)  # get_close_matches(n=2) has the same best match first
+tap/config/errors.py:188:core/NumberReplacer(-1)  # with n=1 there is at most one match: hint[-1] is hint[0]
+tap/config/network.py:57:core/ReplaceComparisonOperator_Gt_GtE  # /22 is allowed, so never reaches this
+tap/config/stack.py:71:core/ReplaceComparisonOperator_Eq_GtE  # Zs sorts last among Unicode categories
+tap/config/stack.py:145:core/ReplaceComparisonOperator_Eq_Is  # pydantic returns its Literal's own string
+tap/config/stack.py:149:core/ReplaceComparisonOperator_NotEq_IsNot  # (the same for regions)
+tap/config/stack.py:170:core/ReplaceComparisonOperator_Gt_NotEq  # r is in value: it counts at least 1
+tap/config/stack.py:255:core/ReplaceComparisonOperator_Eq_Is  # pydantic returns its Literal's own string
+tap/config/stack.py:255:core/ReplaceComparisonOperator_Eq_LtE  # of REGIONAL and PRIVATE only PRIVATE is <=
 EOF
 )
 
@@ -67,27 +95,111 @@ EOF
   (
     cd "$work"
     "$python" -m cosmic_ray.cli init "$config" "$session" >/dev/null
-    EXCLUDED="$EXCLUDED" "$python" - "$session" <<'EOF'
-# Marks the listed equivalent mutants as skipped, so exec leaves them and the rate ignores them.
+    EXCLUDED="$EXCLUDED" "$python" - "$session" "$source" <<'EOF'
+# Marks the equivalent mutants as skipped, so exec leaves them and the rate ignores them: the
+# listed ones, and every mutant inside a function's parameter or return annotation in a module
+# with `from __future__ import annotations`. Those annotations stay strings that nothing in the
+# pure modules evaluates (no validate_call, computed_field or get_type_hints), so `str | None`
+# mutated to `str - None` cannot change behaviour. Field annotations are not skipped: pydantic
+# and dataclasses read them. Also skipped: removing the `@classmethod` under a pydantic
+# `@field_validator`, which makes the function a classmethod itself.
+import ast
 import os
 import sys
+from functools import cache
 
+from cosmic_ray.operators.number_replacer import OFFSETS
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+
+def operator_of(mutation):
+    """The operator's name; NumberReplacer's with its offset (each number yields one mutant
+    per offset, in order, so the occurrence says which)."""
+    name = mutation.operator_name
+    if name == "core/NumberReplacer":
+        name += f"({OFFSETS[mutation.occurrence % len(OFFSETS)]:+d})"
+    return name
+
+
+@cache
+def signature_annotations(path):
+    """The (start, end) positions of every parameter and return annotation, if never evaluated."""
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    postponed = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    )
+    spans = []
+    for node in ast.walk(tree) if postponed else ():
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            every += [arg for arg in (arguments.vararg, arguments.kwarg) if arg]
+            for annotation in [arg.annotation for arg in every] + [node.returns]:
+                if annotation is not None:
+                    spans.append(
+                        (
+                            (annotation.lineno, annotation.col_offset),
+                            (annotation.end_lineno, annotation.end_col_offset),
+                        )
+                    )
+    return spans
+
+
+@cache
+def validator_classmethods(path):
+    """Lines of `@classmethod` decorators stacked under a pydantic @field_validator."""
+    lines = set()
+    for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+        if isinstance(node, ast.FunctionDef):
+            validated = any(
+                isinstance(d, ast.Call) and getattr(d.func, "id", None) == "field_validator"
+                for d in node.decorator_list
+            )
+            lines |= {
+                d.lineno
+                for d in node.decorator_list
+                if validated and isinstance(d, ast.Name) and d.id == "classmethod"
+            }
+    return lines
+
 
 wanted = {}
 for line in os.environ["EXCLUDED"].splitlines():
     spec = line.split("#", 1)[0].strip()
     if spec:
         path, number, operator = spec.rsplit(":", 2)
-        wanted[(path, int(number), operator)] = False
+        if path.startswith(sys.argv[2]):  # this module's source (a file or a package)
+            wanted[(path, int(number), operator)] = False
+in_annotations = in_validators = 0
 with use_db(sys.argv[1], WorkDB.Mode.open) as db:
     for item in db.work_items:
         for mutation in item.mutations:
-            key = (str(mutation.module_path), mutation.start_pos[0], mutation.operator_name)
+            key = (str(mutation.module_path), mutation.start_pos[0], operator_of(mutation))
+            start, end = tuple(mutation.start_pos), tuple(mutation.end_pos)
+            annotated = any(
+                low <= start and end <= high
+                for low, high in signature_annotations(str(mutation.module_path))
+            )
             if key in wanted:
                 wanted[key] = True
-                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+            elif annotated:
+                in_annotations += 1
+            elif mutation.operator_name == "core/RemoveDecorator" and mutation.start_pos[
+                0
+            ] in validator_classmethods(str(mutation.module_path)):
+                in_validators += 1
+            else:
+                continue
+            db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+print(
+    f"skipped as equivalent: {in_annotations} mutants in signature annotations, "
+    f"{in_validators} removals of a field validator's @classmethod",
+    file=sys.stderr,
+)
 stale = [":".join(map(str, key)) for key, seen in wanted.items() if not seen]
 for key in stale:
     print(f"note: exclusion {key} matches no mutant of this module", file=sys.stderr)
@@ -98,6 +210,7 @@ EOF
 # The kill rate, equivalent mutants excluded; survivors listed so they can get a test.
 import sys
 
+from cosmic_ray.operators.number_replacer import OFFSETS
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
@@ -111,7 +224,10 @@ with use_db(session, WorkDB.Mode.open) as db:
         elif result.test_outcome == TestOutcome.SURVIVED and result.worker_outcome == WorkerOutcome.NORMAL:
             survived += 1
             mutation = item.mutations[0]
-            survivors.append(f"{mutation.module_path}:{mutation.start_pos[0]}:{mutation.operator_name}")
+            name = mutation.operator_name
+            if name == "core/NumberReplacer":
+                name += f"({OFFSETS[mutation.occurrence % len(OFFSETS)]:+d})"
+            survivors.append(f"{mutation.module_path}:{mutation.start_pos[0]}:{name}")
         else:
             killed += 1  # failed tests, a crash or a timeout: the mutant was caught
 rate = 100.0 * killed / max(killed + survived, 1)

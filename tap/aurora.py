@@ -17,14 +17,18 @@ import re
 from dataclasses import dataclass
 
 from tap import awsdata
-from tap.limits import AURORA_SCALE_TO_ZERO_SINCE, AURORA_SERVERLESS_V2_SINCE
+from tap.limits import (
+    AURORA_NAME_MAX_LENGTH,
+    AURORA_SCALE_TO_ZERO_SINCE,
+    AURORA_SERVERLESS_V2_SINCE,
+)
 
 ENGINE = awsdata.AURORA_POSTGRESQL
 # The logs every cluster exports to CloudWatch Logs (RDS.37).
 LOG_EXPORTS = ("postgresql",)
 LOG_STATEMENTS = ("none", "ddl", "mod", "all")
 # Master usernames and database names: a letter, then letters, digits or underscores (ASCII).
-NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
+NAME_PATTERN = re.compile(rf"[A-Za-z][A-Za-z0-9_]{{0,{AURORA_NAME_MAX_LENGTH - 1}}}")
 _RELEASE = re.compile(r"[0-9]+\.[0-9]+")
 _REQUEST = re.compile(r"(?P<major>[0-9]{1,3})(?:\.(?P<minor>[0-9]{1,3}))?")
 

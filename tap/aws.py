@@ -147,7 +147,11 @@ def partition_of(region: str) -> str:
 
 
 def error_code(error: Any) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+    """The AWS error code of a botocore ClientError; "" for any other exception."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    return str(response.get("Error", {}).get("Code", ""))
 
 
 def is_credentials_error(error: BaseException) -> bool:

@@ -15,11 +15,11 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Literal
 
+from tap.limits import SUBNET_SMALLEST_PREFIX
+
 Tier = Literal["public", "private", "database"]
 TIERS: tuple[Tier, ...] = ("public", "private", "database")
 AZ_SLOTS = 4
-# AWS refuses subnets smaller than /28.
-SMALLEST_SUBNET_PREFIX = 28
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,10 @@ def plan_subnets(vpc_cidr: str, az_count: int) -> SubnetPlan:
     vpc = ipaddress.ip_network(vpc_cidr, strict=True)
     if not isinstance(vpc, ipaddress.IPv4Network):
         raise ValueError(f"{vpc_cidr} is not an IPv4 network")
-    if vpc.prefixlen + 4 > SMALLEST_SUBNET_PREFIX:
+    if vpc.prefixlen + 4 > SUBNET_SMALLEST_PREFIX:
         raise ValueError(
             f"{vpc_cidr} is too small for a subnet plan; "
-            f"use /{SMALLEST_SUBNET_PREFIX - 4} or larger"
+            f"use /{SUBNET_SMALLEST_PREFIX - 4} or larger"
         )
     private_half, rest = vpc.subnets(prefixlen_diff=1)
     public_quarter, database_quarter = rest.subnets(prefixlen_diff=1)

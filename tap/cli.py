@@ -33,10 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    from tap.config import ConfigError  # noqa: PLC0415
-
     parser = _parser()
     args = parser.parse_args(argv)
+    # After parsing: `tap --help` and argument errors exit without loading the config model.
+    from tap.config import ConfigError  # noqa: PLC0415
+
     try:
         code: int = args.handler(args)
     except ConfigError as error:

@@ -8,7 +8,7 @@ change) the way the engine would match the head program's resources to the base'
 - a base URN with neither is deleted. When a head resource with the same name appeared, it
   replaces the base one, because its type changed or its parent moved (which changes the URN);
 - a stateful resource whose input AWS cannot change in place (the CloudFormation schema's
-  `createOnlyProperties`, `tap.awsdata.create_only_property`) is replaced too.
+  `createOnlyProperties`, `tap.constraints.mappings.create_only_property`) is replaced too.
 
 Risk: deleting or replacing a protected resource (`protect: true`) or one of a stateful type
 (`tap.awsdata.is_stateful`: clusters, instances, buckets, keys, secrets, log groups) loses data
@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tap.awsdata import AwsDataError, create_only_property, is_stateful
+from tap.awsdata import AwsDataError, is_stateful
+from tap.constraints.mappings import create_only_property
+from tap.markers import SECRET
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_RISKY = 3
-SECRET = "<secret>"
 # The first line of the markdown output: the PR workflow finds its comment by it.
 MARKDOWN_MARKER = "<!-- tap-diff -->"
 _SHOWN_VALUE_LENGTH = 80

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 LAMBDA_MIN_MEMORY_MB = 128  # "Function memory allocation: 128 MB to 10,240 MB"
 LAMBDA_MAX_MEMORY_MB = 10_240
-LAMBDA_MAX_TIMEOUT_SECONDS = 900  # "Function timeout: 900 seconds (15 minutes)"
+# Lambda's own timeout limit (900 s) is never reached: API Gateway's 29 s below is the bound.
 # "Concurrent executions: 1,000" (the default regional quota): a larger reservation fails.
 LAMBDA_CONCURRENCY_QUOTA = 1_000
-# pulumi-aws's reserved_concurrent_executions: -1 leaves the function in the shared pool.
-LAMBDA_UNRESERVED_CONCURRENCY = -1
 
 # --- API Gateway (API Gateway Developer Guide, "Amazon API Gateway quotas") ---------------------
 

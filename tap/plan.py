@@ -34,7 +34,7 @@ from tap.mockengine.recording import (
     Registration,
     disabled_default_providers,
 )
-from tap.mockengine.render import SECRET_TEXT, UNKNOWN_TEXT, render_struct, render_value
+from tap.mockengine.render import render_struct, render_value
 from tap.mockengine.run import run_program
 from tap.policy.rules import PolicyConfig, evaluate, from_manifest
 
@@ -624,7 +624,7 @@ def run_program_module() -> None:
 
 
 def run_under_mocks(
-    program: Callable[[], None],
+    program: Callable[[], object],
     *,
     stack: str,
     config: Mapping[str, str] | None = None,
@@ -672,8 +672,6 @@ def _fake_shared_network_outputs(parsed: ParsedConfig) -> dict[str, Any]:
 __all__ = [
     "MOCK_ACCOUNT_ID",
     "PROJECT",
-    "SECRET_TEXT",
-    "UNKNOWN_TEXT",
     "PlanError",
     "PlanMocks",
     "PlanResult",

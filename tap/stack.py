@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from tap.api_tier import ApiTier, ApiTierArgs
 from tap.components.api import (
     ApiGatewayCloudWatchRole,
     ApiGatewayCloudWatchRoleArgs,
-    RegionalApi,
-    RegionalApiArgs,
 )
 from tap.components.backup import Backup, BackupArgs, BackupRegion
 from tap.components.database import (
@@ -34,8 +32,6 @@ from tap.components.entrypoint import (
 )
 from tap.components.function import (
     DEFAULT_SOURCE_DIR,
-    ApiFunction,
-    ApiFunctionArgs,
     DatabaseEndpoint,
     FunctionPlacement,
     MigrationFunction,
@@ -44,12 +40,8 @@ from tap.components.function import (
 )
 from tap.components.kms import RegionalKey, RegionalKeyArgs
 from tap.components.monitoring import (
-    AlarmThresholds,
-    Monitoring,
-    MonitoringArgs,
     ReplicationTarget,
     ReplicationWatch,
-    WafWatch,
 )
 from tap.components.network import (
     EXECUTE_API,
@@ -62,9 +54,14 @@ from tap.components.rotation import MasterSecretRotation, MasterSecretRotationAr
 from tap.components.security import AccountPasswordPolicy, SecurityGroups, SecurityGroupsArgs
 from tap.components.signing import CodeSigning, CodeSigningArgs, SignedCode
 from tap.components.storage import RegionalBucketSpec, ReplicatedStorage, ReplicatedStorageArgs
-from tap.components.waf import RegionalWebAcl, RegionalWebAclArgs, rule_metric_name, rule_specs
 from tap.config import StackConfig
 from tap.naming import Labels, Namer, common_tags
+from tap.outputs import (
+    database_outputs,
+    foundation_outputs,
+    region_outputs,
+    storage_outputs,
+)
 
 
 @dataclass(frozen=True)
@@ -159,218 +156,8 @@ class RegionalDeployment(pulumi.ComponentResource):
         if private_api and api_group is not None and isinstance(self.network, Network):
             self.network.add_interface_endpoint(EXECUTE_API, [api_group.id])
 
-        self.outputs = {
-            "flowLogGroupName": (
-                self.network.flow_log_group.name if isinstance(self.network, Network) else None
-            ),
-            "vpcId": self.network.vpc_id,
-            "vpcCidr": self.network.vpc_cidr,
-            "subnetIds": self.network.subnet_ids,
-            "securityGroupIds": self.security_groups.ids,
-            "kmsKeyArn": self.key.key_arn,
-            "kmsAliasName": self.key.alias_name,
-        }
+        self.outputs = foundation_outputs(self.key, self.network, self.security_groups)
         self.register_outputs(self.outputs)
-
-
-@dataclass(frozen=True)
-class ApiTierArgs:
-    config: StackConfig
-    deployment: RegionalDeployment
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    iam_provider: aws.Provider
-    # Only in the stack that owns the account's API Gateway settings (manageApiGatewayAccount).
-    cloudwatch_role_arn: pulumi.Input[str] | None
-    # The region's bucket, which the dashboard shows.
-    bucket_name: pulumi.Input[str]
-    # The region's cluster, as the API reaches it. None where the region has no cluster (dev and
-    # staging outside the primary region): no data path, so no function and no API there, only
-    # the region's alarms (docs/architecture.md, "Consistency per region").
-    database: DatabaseEndpoint | None
-    db_cluster_identifier: pulumi.Input[str] | None
-    # "writer" or "secondary" (a global database's member), which decides the database alarms.
-    db_role: str | None
-    # The migration's checked result: the function's new code waits for it.
-    schema_ready: pulumi.Input[pulumi.Resource] | None
-    replication: ReplicationWatch | None
-    # The region's signed zip (tap:codeSigning), which the function deploys.
-    signed_code: SignedCode | None = None
-
-
-class ApiTier(pulumi.ComponentResource):
-    """One region's serverless API: the function, the REST API in front of it, and its alarms.
-
-    Where the region has no database there is no function and no API: only the monitoring of
-    what the region does run (its NAT gateways).
-    """
-
-    function: ApiFunction | None
-    api: RegionalApi | None
-    web_acl: RegionalWebAcl | None
-    monitoring: Monitoring
-    outputs: dict[str, Any]
-
-    def __init__(
-        self, name: str, args: ApiTierArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__("tap:stack:ApiTier", name, None, opts)
-        config, deployment = args.config, args.deployment
-        region, labels = deployment.region, deployment.labels
-        network = deployment.network
-        child = pulumi.ResourceOptions(parent=self)
-        function = config.function
-        api = config.api
-        self.function = self.api = None
-        if args.database is not None:
-            self.function = ApiFunction(
-                labels.name("function"),
-                ApiFunctionArgs(
-                    placement=FunctionPlacement(
-                        labels=labels,
-                        region=region,
-                        account_id=args.account_id,
-                        partition=args.partition,
-                        subnet_ids=network.subnet_ids["private"],
-                        security_group_id=deployment.security_groups.app.id,
-                        kms_key_arn=deployment.key.key_arn,
-                        log_retention_days=config.log_retention_days,
-                        runtime=function.runtime,
-                        architecture=function.architecture,
-                        image_uri=function.image_uri(region),
-                        iam_provider=args.iam_provider,
-                        signed_code=args.signed_code,
-                    ),
-                    environment=config.environment,
-                    version=_version(),
-                    database=args.database,
-                    memory_mb=function.memory_mb,
-                    timeout_seconds=function.timeout_seconds,
-                    reserved_concurrency=function.reserved_concurrency,
-                    schema_ready=args.schema_ready,
-                ),
-                opts=child,
-            )
-            private = api.endpoint_type == "PRIVATE"
-            self.api = RegionalApi(
-                labels.name("rest-api"),
-                RegionalApiArgs(
-                    labels=labels,
-                    region=region,
-                    function_name=self.function.function_name,
-                    function_invoke_arn=self.function.invoke_arn,
-                    endpoint_type=api.endpoint_type,
-                    vpc_endpoint_id=(
-                        network.interface_endpoint_ids[EXECUTE_API]
-                        if private and isinstance(network, Network)
-                        else None
-                    ),
-                    kms_key_arn=deployment.key.key_arn,
-                    log_retention_days=config.log_retention_days,
-                    execution_log_level=api.execution_log_level,
-                    throttling_burst_limit=api.throttling_burst_limit,
-                    throttling_rate_limit=api.throttling_rate_limit,
-                    cloudwatch_role_arn=args.cloudwatch_role_arn,
-                    stage_name=api.stage_name,
-                ),
-                opts=child,
-            )
-        self.web_acl = None
-        waf_watch = None
-        if self.api is not None and config.waf.enabled:
-            self.web_acl = RegionalWebAcl(
-                labels.name("web-acl"),
-                RegionalWebAclArgs(
-                    labels=labels,
-                    region=region,
-                    account_id=args.account_id,
-                    partition=args.partition,
-                    kms_key_arn=deployment.key.key_arn,
-                    log_retention_days=config.log_retention_days,
-                    rate_limit=config.waf.rate_limit,
-                    rate_limit_window_seconds=config.waf.rate_limit_window_seconds,
-                    stage_arns={api.stage_name: self.api.stage.arn},
-                ),
-                opts=child,
-            )
-            acl = self.web_acl.metric_name
-            waf_watch = WafWatch(acl, [rule_metric_name(acl, spec.slug) for spec in rule_specs()])
-        thresholds = config.monitoring.thresholds
-        self.monitoring = Monitoring(
-            labels.name("monitoring"),
-            MonitoringArgs(
-                labels=labels,
-                region=region,
-                account_id=args.account_id,
-                partition=args.partition,
-                kms_key_arn=deployment.key.key_arn,
-                alarm_email=config.monitoring.alarm_email,
-                function_name=self.function.function_name if self.function else None,
-                function_log_group_name=self.function.log_group.name if self.function else None,
-                api_name=self.api.api_name if self.api else None,
-                stage_name=api.stage_name,
-                bucket_name=args.bucket_name,
-                db_cluster_identifier=args.db_cluster_identifier,
-                db_role=args.db_role or "writer",
-                replication=args.replication,
-                nat_gateway_ids=(
-                    [nat.id for nat in network.nat_gateways] if isinstance(network, Network) else []
-                ),
-                waf=waf_watch,
-                thresholds=AlarmThresholds(
-                    lambda_errors=thresholds.lambda_errors,
-                    lambda_throttles=thresholds.lambda_throttles,
-                    api_5xx_errors=thresholds.api_5xx_errors,
-                    api_p99_latency_ms=thresholds.api_p99_latency_ms,
-                    db_cpu_percent=thresholds.db_cpu_percent,
-                    db_freeable_memory_bytes=thresholds.db_free_memory_mb * 1024**2,
-                    db_connections=thresholds.db_connections,
-                    db_connection_errors=thresholds.db_connection_errors,
-                    db_commit_latency_ms=thresholds.db_commit_latency_ms,
-                    db_forwarded_write_latency_ms=thresholds.db_forwarded_write_latency_ms,
-                    db_rpo_lag_ms=thresholds.db_rpo_lag_ms,
-                    replication_latency_seconds=thresholds.replication_latency_seconds,
-                    nat_packets_dropped=thresholds.nat_packet_drops,
-                    waf_blocked_requests=thresholds.waf_blocked_requests,
-                ),
-            ),
-            opts=child,
-        )
-        log_groups: list[pulumi.Output[str]] = []
-        if self.function is not None and self.api is not None:
-            log_groups = [
-                self.function.log_group.name,
-                self.api.access_log_group.name,
-                self.api.execution_log_group.name,
-                *([self.web_acl.log_group.name] if self.web_acl else []),
-            ]
-        self.outputs = {
-            "invokeUrl": self.api.invoke_url if self.api else None,
-            "restApiId": self.api.rest_api.id if self.api else None,
-            "stageName": api.stage_name if self.api else None,
-            "endpointType": api.endpoint_type if self.api else None,
-            "functionName": self.function.function_name if self.function else None,
-            "functionArn": self.function.function_arn if self.function else None,
-            "dashboardName": self.monitoring.dashboard_name,
-            "alarmTopicArn": self.monitoring.topic_arn,
-            "alarmNames": [alarm.name for alarm in self.monitoring.alarms.values()],
-            "logGroupNames": log_groups,
-            "webAclArn": self.web_acl.web_acl_arn if self.web_acl else None,
-            "codeSigningConfigArn": (
-                args.signed_code.code_signing_config_arn
-                if args.signed_code and self.function
-                else None
-            ),
-        }
-        self.register_outputs(self.outputs)
-
-
-def _version() -> str:
-    """The package version the function reports on /health."""
-    try:
-        return metadata.version("tap")
-    except metadata.PackageNotFoundError:
-        return "0.0.0+unknown"
 
 
 class TapStack(pulumi.ComponentResource):
@@ -396,7 +183,6 @@ class TapStack(pulumi.ComponentResource):
     ) -> None:
         super().__init__("tap:stack:TapStack", name, None, opts)
         namer = self._namer = Namer(config.environment_suffix)
-        self._primary_region = config.primary_region
 
         self.providers = {
             region: self._regional_provider(config, namer.for_region(region))
@@ -434,7 +220,6 @@ class TapStack(pulumi.ComponentResource):
 
         self.storage = self._storage(config, account_id, partition)
         self.database = self._database(config, account_id, partition)
-        self._writer_region = config.writer_region
         self.code_signing = self._code_signing(config, account_id, partition)
         self.migrations = {
             region: self._migration(config, region, account_id, partition)
@@ -454,12 +239,19 @@ class TapStack(pulumi.ComponentResource):
             )
 
         self.region_outputs = {
-            region: {
-                **deployment.outputs,
-                "storage": self._storage_outputs(region),
-                "database": self._database_outputs(region),
-                "api": self.api_tiers[region].outputs,
-            }
+            region: region_outputs(
+                deployment.outputs,
+                storage_outputs(self.storage, region, primary=region == config.primary_region),
+                database_outputs(
+                    self._clusters.get(region),
+                    writer=region == config.writer_region,
+                    admin_secret_arn=self._admin_secret_arn(region),
+                    migration=self.migrations[region],
+                )
+                if region in self._clusters
+                else None,
+                self.api_tiers[region].outputs,
+            )
             for region, deployment in self.regions.items()
         }
         # The global URL and each region's URL and health check; None without tap:dns.
@@ -917,37 +709,6 @@ class TapStack(pulumi.ComponentResource):
                 for region, bucket in self.storage.replicas.items()
             ],
         )
-
-    def _storage_outputs(self, region: str) -> dict[str, Any]:
-        is_primary = region == self._primary_region
-        bucket = self.storage.buckets[region]
-        return {
-            "role": "primary" if is_primary else "replica",
-            "bucketName": bucket.bucket_name,
-            "bucketArn": bucket.bucket_arn,
-            "logBucketName": bucket.log_bucket_name,
-        }
-
-    def _database_outputs(self, region: str) -> dict[str, Any] | None:
-        cluster = self._clusters.get(region)
-        if cluster is None:
-            return None
-        is_writer = region == self._writer_region
-        outputs: dict[str, Any] = {
-            "role": "writer" if is_writer else "secondary",
-            "clusterArn": cluster.cluster_arn,
-            "clusterIdentifier": cluster.cluster_identifier,
-            "clusterResourceId": cluster.cluster_resource_id,
-            "endpoint": cluster.endpoint,
-            "readerEndpoint": cluster.reader_endpoint,
-        }
-        migration = self.migrations[region]
-        # Not a password, but it locates one: outputs carry it only as a secret.
-        outputs["masterSecretArn"] = pulumi.Output.secret(self._admin_secret_arn(region))
-        outputs["migrationFunctionName"] = migration.function_name
-        if migration.result is not None:
-            outputs["schemaVersion"] = migration.result.apply(lambda answer: answer["version"])
-        return outputs
 
     def _regional_provider(self, config: StackConfig, namer: Namer) -> aws.Provider:
         # default_tags backs up the explicit tags on each resource; it is not relied on alone.

@@ -29,6 +29,7 @@ from typing import Any
 
 from tap import goyaml
 from tap.config import NAMESPACE, ParsedConfig, decode_raw, parse
+from tap.markers import SECRET
 from tap.mockengine import PlanError
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
     "stack_config",
 ]
 
-SECRET_TEXT = "<secret>"
 _UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
 
 
@@ -257,7 +257,7 @@ def _is_secure(value: Any) -> bool:
 def _engine_text(value: Any) -> str:
     """config.object.MarshalString: a string as is, anything else as Go's JSON of it."""
     if _is_secure(value):
-        return SECRET_TEXT
+        return SECRET
     if isinstance(value, str):
         return value
     return _go_json(value)
@@ -265,7 +265,7 @@ def _engine_text(value: Any) -> str:
 
 def _go_json(value: Any) -> str:
     if _is_secure(value):
-        return json.dumps(SECRET_TEXT)
+        return json.dumps(SECRET)
     if isinstance(value, dict):
         # Go sorts the keys; a JSON object has no order, so the file's order is kept for people.
         items = value.items()

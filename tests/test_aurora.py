@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
 import pytest
 
 from tap import aurora, awsdata
@@ -48,6 +50,19 @@ class TestRequest:
     )
     def test_admits(self, request_: EngineVersionRequest, version: str, admitted: bool) -> None:
         assert request_.admits(version) is admitted
+
+    def test_a_three_digit_major_is_compared_by_value(self) -> None:
+        # The parser takes majors up to 999; numbers that large are distinct int objects.
+        request_ = EngineVersionRequest.parse("300")
+        assert request_.admits("300.1")
+        assert not request_.admits("301.1")
+
+    def test_a_request_is_a_value(self) -> None:
+        # The config holds one and every member's component reads it: none may change it.
+        request_ = EngineVersionRequest(16, 8)
+        assert {request_: "x"}[EngineVersionRequest(16, 8)] == "x"
+        with pytest.raises(FrozenInstanceError):
+            request_.major = 17  # type: ignore[misc]
 
 
 class TestSupport:
@@ -101,6 +116,14 @@ class TestOffered:
         assert set(offered) <= aurora.known_releases()
         assert 16 in aurora.offered_majors()
 
+    def test_a_release_both_offered_and_listed_as_deprecated_is_known(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # AWS's data can list a release in both (deprecated for some uses, still offered).
+        monkeypatch.setattr(awsdata, "aurora_postgresql_versions", lambda: ("16.8", "16.9"))
+        monkeypatch.setattr(awsdata, "deprecated_aurora_postgresql_versions", lambda: ("16.8",))
+        assert aurora.known_releases() == {"16.8", "16.9"}
+
     def test_newest_offered_is_the_newest_release_admitted(self) -> None:
         in_16 = [v for v in aurora.offered_versions() if v.startswith("16.")]
         assert newest_offered(EngineVersionRequest(16)) == in_16[-1]
@@ -137,6 +160,7 @@ class TestFindRelease:
         with pytest.raises(LookupError, match="no RDS engine versions"):
             find_release("aurora-postgresql", "16.6", latest=False)
 
-    def test_other_engines_are_not_known_offline(self) -> None:
-        with pytest.raises(LookupError, match="not mysql"):
-            find_release("mysql", "8.0", latest=True)
+    @pytest.mark.parametrize("engine", ["mysql", "aurora-mysql", "aurora-postgresql-limitless"])
+    def test_other_engines_are_not_known_offline(self, engine: str) -> None:
+        with pytest.raises(LookupError, match=f"not {engine}$"):
+            find_release(engine, "8.0", latest=True)

@@ -11,12 +11,12 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 import regex
-from botocore.awsrequest import AWSResponse
-from botocore.stub import Stubber
-from cfnlint.rules.formats.S3BucketName import S3BucketName
+from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped]
+from botocore.stub import Stubber  # type: ignore[import-untyped]
+from cfnlint.rules.formats.S3BucketName import S3BucketName  # type: ignore[import-untyped]
 from moto import mock_aws
 
 from tap.aws import partition_of, region_problem
@@ -112,7 +112,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def factory(region: str) -> Callable[[str], Any]:
     session = boto3.Session(region_name=region)
-    return session.client
+    client: Callable[[str], Any] = session.client
+    return client
 
 
 @pytest.mark.usefixtures("aws")

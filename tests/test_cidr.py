@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+from dataclasses import FrozenInstanceError
 
 import pytest
 
@@ -78,3 +79,39 @@ def test_smallest_vpc_still_gets_usable_subnets() -> None:
 def test_refusals(vpc_cidr: str, az_count: int, message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message}$"):
         plan_subnets(vpc_cidr, az_count)
+
+
+def test_the_smallest_vpc_the_planner_accepts_is_a_24() -> None:
+    # Public and database subnets are the VPC's prefix + 4: a /24 gives /28, AWS's smallest.
+    plan = plan_subnets("10.0.0.0/24", 4)
+    prefixes = {s.tier: ipaddress.ip_network(s.cidr).prefixlen for s in plan.subnets}
+    assert prefixes == {"private": 27, "public": 28, "database": 28}
+
+
+@pytest.mark.parametrize("prefix", range(25, 33))
+def test_every_vpc_smaller_than_a_24_is_refused(prefix: int) -> None:
+    with pytest.raises(ValueError, match="too small for a subnet plan; use /24 or larger"):
+        plan_subnets(f"10.0.0.0/{prefix}", 1)
+
+
+def test_a_vpc_block_with_host_bits_is_refused() -> None:
+    # 10.0.0.1/16 is an address, not a block: the planner does not guess which block was meant.
+    with pytest.raises(ValueError, match="has host bits set"):
+        plan_subnets("10.0.0.1/16", 2)
+
+
+def test_a_tier_named_at_run_time_selects_its_subnets() -> None:
+    plan = plan_subnets("10.30.0.0/16", 2)
+    read = "".join(["data", "base"])  # a name read from input, not the interned literal
+    assert plan.tier(read) == plan.tier("database")  # type: ignore[arg-type]
+    assert len(plan.tier(read)) == 2  # type: ignore[arg-type]
+
+
+def test_plans_are_values() -> None:
+    # Components share one plan per region; none can change the subnets another sees.
+    plan = plan_subnets("10.30.0.0/16", 2)
+    assert hash(plan) == hash(plan_subnets("10.30.0.0/16", 2))
+    with pytest.raises(FrozenInstanceError):
+        plan.vpc_cidr = "10.31.0.0/16"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        plan.subnets[0].cidr = "10.31.0.0/19"  # type: ignore[misc]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 

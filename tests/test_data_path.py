@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from tap.awsdata import is_stateful
 from tap.cli import main
-from tap.diff import EXIT_OK, diff_manifests, is_stateful
+from tap.diff import EXIT_OK, diff_manifests
 from tap.naming import region_code
 from tap.plan import run_plan
 from tests.conftest import PROJECT_DIR, Planned

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import Stubber  # type: ignore[import-untyped]
 
 from tap import failover
 from tap.failover import (
@@ -584,7 +584,7 @@ def test_engine_versions_must_match(aws: Fake) -> None:
         ({"poll_seconds": 60, "timeout_seconds": 30}, "--poll-interval must be between 1"),
     ],
 )
-def test_bad_wait_options(aws: Fake, options: dict[str, int], message: str) -> None:
+def test_bad_wait_options(aws: Fake, options: dict[str, Any], message: str) -> None:
     result = run(aws, **options)
     assert result.code == EXIT_REFUSED
     assert message in one_line_error(result)
@@ -840,7 +840,8 @@ def test_check_members_after_a_failover() -> None:
         EU: ClusterState(AVAILABLE),
     }
     findings = {f.region: f for f in check_members(move(unplanned=True), after, clusters)}
-    assert findings[EAST].note and "Aurora adds it back" in findings[EAST].note
+    note = findings[EAST].note
+    assert note is not None and "Aurora adds it back" in note
     assert findings[EAST].problem is None
     assert findings[WEST].verdict == findings[EU].verdict == "ok"
     # The same picture after a switchover is wrong: the old writer must be a reader.

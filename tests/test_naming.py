@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
 import pytest
 
 from tap.config import SUPPORTED_REGIONS
@@ -57,3 +59,15 @@ def test_labels_add_the_name_tag() -> None:
     assert labels.tags(name)["Name"] == "tap-dev-use1-vpc"
     assert labels.tags(name)["Region"] == "global"
     assert labels.region == "us-east-1"
+
+
+def test_names_and_labels_are_values_no_component_can_change() -> None:
+    # One Labels is shared by every component of a region: rebinding it in one would rename
+    # the others' resources. A Namer is hashable, so it can key a mapping.
+    namer = Namer("dev", "us-east-1")
+    labels = Labels(namer, common_tags(environment="dev", suffix="dev", region="us-east-1"))
+    with pytest.raises(FrozenInstanceError):
+        namer.suffix = "prod"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        labels.namer = Namer("prod", "us-east-1")  # type: ignore[misc]
+    assert {namer: 1}[Namer("dev", "us-east-1")] == 1

@@ -12,6 +12,7 @@ from tap.components.api import RECORD_MODEL
 from tap.components.rotation import ROTATION_HANDLER
 from tap.naming import GLOBAL_CODE, region_code
 from tap.packaging import API_HANDLER, MIGRATION_HANDLER, function_zip
+from tap.verify.outputs import validate_outputs
 from tests.conftest import (
     DNS_DOMAIN,
     DNS_STACK,
@@ -440,6 +441,11 @@ def test_no_plaintext_secret_in_the_manifest(planned: Planned) -> None:
     for region, values in planned.manifest["outputs"]["regions"].items():
         if values["database"] and values["database"]["role"] == "writer":
             assert values["database"]["masterSecretArn"] == "<secret>", region
+
+
+def test_outputs_meet_what_tap_verify_reads(planned: Planned) -> None:
+    # tap/outputs.py writes what tap/verify/outputs.py reads: the program's own outputs pass.
+    validate_outputs(planned.manifest["outputs"])
 
 
 def test_data_outputs_per_region(planned: Planned) -> None:

@@ -70,6 +70,7 @@ def test_backup_covers_the_writer_with_a_copy_in_another_region(planned: Planned
     assert rule["lifecycle"]["deleteAfter"] == config.backup.retention_days
     (copy,) = rule["copyActions"]
     destination = config.backup.destination(primary, config.regions)
+    assert destination is not None
     assert destination != primary
     assert copy["destinationVaultArn"].startswith(f"arn:aws:backup:{destination}:")
     assert copy["destinationVaultArn"].endswith(

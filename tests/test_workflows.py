@@ -533,7 +533,7 @@ def iam(name: str) -> dict[str, Any]:
 
 
 def actions(document: dict[str, Any], effect: str = "Allow") -> list[str]:
-    found = []
+    found: list[str] = []
     for statement in document["Statement"]:
         if statement["Effect"] == effect:
             listed = statement["Action"]

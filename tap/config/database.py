@@ -18,6 +18,7 @@ from tap.aurora import (
 from tap.config.base import SUPPORTED_REGIONS, Model, Region, full_match
 from tap.config.errors import KeyedError
 from tap.limits import (
+    AURORA_ACU_STEP,
     AURORA_BURSTABLE_CLASS_PREFIX,
     AURORA_MAX_ACU,
     AURORA_MAX_BACKUP_RETENTION_DAYS,
@@ -25,6 +26,7 @@ from tap.limits import (
     AURORA_MIN_BACKUP_RETENTION_DAYS,
     AURORA_MIN_MAX_ACU,
     AURORA_MONITORING_INTERVALS,
+    AURORA_NAME_MAX_LENGTH,
     AURORA_RESERVED_USERNAMES,
     AURORA_SCALE_TO_ZERO_SINCE,
     AURORA_SERVERLESS_CLASS,
@@ -69,12 +71,14 @@ class DatabaseConfig(Model):
     """
     instance_count: Annotated[int, Field(ge=1, le=AURORA_MAX_INSTANCES)]
     """Instances per cluster: a writer and up to 15 readers; prod spreads them over AZs."""
-    serverless_min_capacity: Annotated[float, Field(ge=0, le=AURORA_MAX_ACU, multiple_of=0.5)]
+    serverless_min_capacity: Annotated[
+        float, Field(ge=0, le=AURORA_MAX_ACU, multiple_of=AURORA_ACU_STEP)
+    ]
     """Serverless v2 minimum ACUs in steps of 0.5; 0 (scale to zero) needs 13.15, 14.12, 15.7, 16.3
     or 17.4 and later.
     """
     serverless_max_capacity: Annotated[
-        float, Field(ge=AURORA_MIN_MAX_ACU, le=AURORA_MAX_ACU, multiple_of=0.5)
+        float, Field(ge=AURORA_MIN_MAX_ACU, le=AURORA_MAX_ACU, multiple_of=AURORA_ACU_STEP)
     ]
     """Serverless v2 maximum ACUs in steps of 0.5, not below the minimum."""
     backup_retention_days: Annotated[
@@ -289,8 +293,8 @@ def _offered_in(major: int) -> str:
 def _check_name(value: str) -> None:
     if not full_match(NAME_PATTERN, value):
         raise ValueError(
-            f"{value!r} is not allowed; use 1-63 letters, digits and underscores, starting with "
-            "a letter"
+            f"{value!r} is not allowed; use 1-{AURORA_NAME_MAX_LENGTH} letters, digits and "
+            "underscores, starting with a letter"
         )
 
 

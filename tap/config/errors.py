@@ -14,6 +14,23 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from tap.limits import (
+    API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
+    API_GATEWAY_MAX_BURST_LIMIT,
+    API_GATEWAY_MAX_RATE_LIMIT,
+    AURORA_ACU_STEP,
+    AURORA_MAX_ACU,
+    AURORA_MAX_BACKUP_RETENTION_DAYS,
+    AURORA_MAX_INSTANCES,
+    AURORA_MIN_BACKUP_RETENTION_DAYS,
+    AURORA_MIN_MAX_ACU,
+    KMS_MAX_DELETION_WINDOW_DAYS,
+    KMS_MIN_DELETION_WINDOW_DAYS,
+    LAMBDA_CONCURRENCY_QUOTA,
+    LAMBDA_MAX_MEMORY_MB,
+    LAMBDA_MIN_MEMORY_MB,
+)
+
 NAMESPACE = "tap"
 
 
@@ -39,22 +56,38 @@ def config_key(*parts: str | int) -> str:
 
 
 # What to do when a number is out of range, per key (the last part of its name).
+# AWS's limits come from tap.limits, so a message cannot disagree with the check.
+_API_TIMEOUT = API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
 RANGE_HINTS = {
     "azCount": "use 2 or 3 availability zones",
-    "kmsDeletionWindowDays": "use 7 to 30 days (the window KMS allows)",
-    "instanceCount": "use 1 to 16 (a writer and up to 15 readers)",
-    "backupRetentionDays": "use 1 to 35 days (the range Aurora allows)",
-    "serverlessMinCapacity": "use 0 to 256 ACUs in steps of 0.5",
-    "serverlessMaxCapacity": "use 1 to 256 ACUs in steps of 0.5",
+    "kmsDeletionWindowDays": (
+        f"use {KMS_MIN_DELETION_WINDOW_DAYS} to {KMS_MAX_DELETION_WINDOW_DAYS} days "
+        "(the window KMS allows)"
+    ),
+    "instanceCount": (
+        f"use 1 to {AURORA_MAX_INSTANCES} (a writer and up to {AURORA_MAX_INSTANCES - 1} readers)"
+    ),
+    "backupRetentionDays": (
+        f"use {AURORA_MIN_BACKUP_RETENTION_DAYS} to {AURORA_MAX_BACKUP_RETENTION_DAYS} days "
+        "(the range Aurora allows)"
+    ),
+    "serverlessMinCapacity": f"use 0 to {AURORA_MAX_ACU} ACUs in steps of {AURORA_ACU_STEP}",
+    "serverlessMaxCapacity": (
+        f"use {AURORA_MIN_MAX_ACU} to {AURORA_MAX_ACU} ACUs in steps of {AURORA_ACU_STEP}"
+    ),
     "logMinDurationStatementMs": "use -1 (off), 0 (every statement) or a duration in ms",
     "noncurrentVersionExpirationDays": "use 1 to 3650 days",
     "abortIncompleteMultipartDays": "use 1 to 30 days",
-    "memoryMb": "use 128 to 10240 MB",
-    "timeoutSeconds": "use 1 to 29 seconds (API Gateway stops waiting after 29)",
-    "reservedConcurrency": "use 1 to 1000",
-    "throttlingBurstLimit": "use 1 to 5000 requests",
-    "throttlingRateLimit": "use more than 0 and at most 10000 requests per second",
-    "apiP99LatencyMs": "use 1 to 29000 ms",
+    "memoryMb": f"use {LAMBDA_MIN_MEMORY_MB} to {LAMBDA_MAX_MEMORY_MB} MB",
+    "timeoutSeconds": (
+        f"use 1 to {_API_TIMEOUT} seconds (API Gateway stops waiting after {_API_TIMEOUT})"
+    ),
+    "reservedConcurrency": f"use 1 to {LAMBDA_CONCURRENCY_QUOTA}",
+    "throttlingBurstLimit": f"use 1 to {API_GATEWAY_MAX_BURST_LIMIT} requests",
+    "throttlingRateLimit": (
+        f"use more than 0 and at most {API_GATEWAY_MAX_RATE_LIMIT} requests per second"
+    ),
+    "apiP99LatencyMs": f"use 1 to {_API_TIMEOUT * 1000} ms",
     "dbCpuPercent": "use 1 to 100",
     "rateLimit": "use 10 to 2000000000 requests per window (AWS WAF's bounds)",
     "retentionDays": "use 1 to 36500 days (AWS Backup Vault Lock's bounds)",

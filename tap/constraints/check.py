@@ -24,8 +24,8 @@ from tap.constraints.documented import DOCUMENTED
 from tap.constraints.mappings import MAPPINGS, TAGS, Prop, TypeMap
 from tap.constraints.model import Violation, violation
 from tap.constraints.schema import Leaf, SchemaError, compile_schema, leaf
+from tap.markers import MASKED
 
-MASKED = ("<unknown>", "<secret>")
 # Global services (IAM) have the same schema everywhere; a resource without a region is
 # checked against us-east-1's.
 DEFAULT_REGION = "us-east-1"
@@ -54,7 +54,7 @@ def _schema_violations(resource: dict[str, Any], mapping: TypeMap) -> Iterator[V
     shaped: dict[str, Any] = {}
     for pulumi_path, prop in mapping.properties.items():
         for where, value in _values(resource["inputs"], pulumi_path.split("."), ""):
-            if value is None or _masked(value) or _provider_only(value, prop):
+            if not prop.checked or value is None or _masked(value) or _provider_only(value, prop):
                 continue
             property_leaf = leaf(mapping.cfn_type, region, prop.cfn)
             cfn_value = _as_cfn(value, property_leaf, pulumi_path)

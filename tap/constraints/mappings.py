@@ -9,8 +9,9 @@ below was read off both schemas. tests/constraints/test_mappings.py proves every
 on both sides (pulumi-aws's classes, cfn-lint's schema in every region tap deploys to).
 
 Paths are dotted; `name[]` walks into each item of a list. Only values the program or the
-config decide are mapped: identifiers and ARNs that the plan's mock engine invents (`vpc-...`,
-`arn:...:key/...`) would test the mocks, not tap, and are left out.
+config decide are checked: identifiers and ARNs that the plan's mock engine invents (`vpc-...`,
+`arn:...:key/...`) would test the mocks, not tap. They are mapped only where `tap diff` needs
+their property to tell a replacement (`create_only_property`), marked `checked=False`.
 
 `tags` is mapped on every taggable type the same way: pulumi's map becomes CloudFormation's
 list of `{Key, Value}`, and each key and value is checked against the type's `Tag` schema.
@@ -29,10 +30,13 @@ class Prop:
 
     `provider_only` lists values the provider treats as "leave unset" (Lambda's reserved
     concurrency -1, a bucket versioning status of Disabled) so they are not checked.
+    `checked=False`: the value is the mock engine's invention (a reference to another
+    resource), so only its property is known, for `create_only_property`.
     """
 
     cfn: str
     provider_only: tuple[object, ...] = ()
+    checked: bool = True
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ class TypeMap:
 
 def _props(**mapping: str | Prop) -> dict[str, Prop]:
     return {k: v if isinstance(v, Prop) else Prop(v) for k, v in mapping.items()}
+
+
+def _reference(cfn: str) -> Prop:
+    """A property whose value the plan invents: known for tap diff, never checked."""
+    return Prop(cfn, checked=False)
 
 
 def _map(pulumi_type: str, properties: dict[str, Prop], *extensions: str) -> TypeMap:
@@ -160,7 +169,10 @@ MAPPINGS: dict[str, TypeMap] = {
     ),
     # --- AWS Backup --------------------------------------------------------------------------
     # Tags are not mapped: BackupVaultTags and BackupPlanTags are maps in CloudFormation.
-    "aws:backup/vault:Vault": _map("aws:backup/vault:Vault", _props(name="BackupVaultName")),
+    "aws:backup/vault:Vault": _map(
+        "aws:backup/vault:Vault",
+        _props(name="BackupVaultName", kmsKeyArn=_reference("EncryptionKeyArn")),
+    ),
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": _part(
         "AWS::Backup::BackupVault",
         _props(
@@ -400,6 +412,7 @@ MAPPINGS: dict[str, TypeMap] = {
         "aws:rds/clusterInstance:ClusterInstance",
         _props(
             identifier="DBInstanceIdentifier",
+            clusterIdentifier=_reference("DBClusterIdentifier"),
             monitoringInterval="MonitoringInterval",
             performanceInsightsRetentionPeriod="PerformanceInsightsRetentionPeriod",
             promotionTier="PromotionTier",
@@ -464,7 +477,10 @@ MAPPINGS: dict[str, TypeMap] = {
         ),
     ),
     # --- S3: the bucket, and the pulumi-aws types that each set one part of it ----------------
-    "aws:s3/bucket:Bucket": _map("aws:s3/bucket:Bucket", _props(bucket="BucketName", tags="Tags")),
+    "aws:s3/bucket:Bucket": _map(
+        "aws:s3/bucket:Bucket",
+        _props(bucket="BucketName", bucketPrefix="BucketNamePrefix", tags="Tags"),
+    ),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _part(
         S3_BUCKET,
         _props(
@@ -688,3 +704,28 @@ UNCHECKED: dict[str, str] = {
         "the migration event, which the migration function checks"
     ),
 }
+
+
+def create_only_property(pulumi_type: str, input_name: str, region: str) -> str | None:
+    """The CloudFormation property behind a top-level pulumi input that AWS cannot change in
+    place (the schema's `createOnlyProperties`), or None when it can or the mapping is unsure.
+
+    The mapping is taken as certain when MAPPINGS lists the input (`bucket` -> `BucketName`)
+    or the input has the property's name up to case (`storageEncrypted` -> `StorageEncrypted`,
+    `dbSubnetGroupName` -> `DBSubnetGroupName`); any other input is not judged.
+    """
+    cfn_type = awsdata.CFN_TYPES.get(pulumi_type)
+    if cfn_type is None:
+        return None
+    schema = awsdata.resource_schema(cfn_type, region)
+    create_only = {
+        path.removeprefix("/properties/")
+        for path in schema.get("createOnlyProperties", [])
+        if path.count("/") == 2
+    }
+    mapping = MAPPINGS.get(pulumi_type)
+    listed = mapping.properties.get(input_name) if mapping is not None else None
+    if listed is not None:
+        return listed.cfn if listed.cfn in create_only else None
+    by_lower = {name.lower(): name for name in create_only}
+    return by_lower.get(input_name.lower())

@@ -28,6 +28,7 @@ from tap.constraints.parameters import (
     INSTANCE,
     PARAMETERS,
 )
+from tap.markers import MASKED
 
 CLUSTER_TYPE = "aws:rds/cluster:Cluster"
 INSTANCE_TYPE = "aws:rds/clusterInstance:ClusterInstance"
@@ -64,7 +65,7 @@ def _cfn_data(what: str) -> str:
 
 def _known(value: Any) -> TypeGuard[str]:
     """A string the plan knows (not `<unknown>` or `<secret>`)."""
-    return isinstance(value, str) and value not in ("<unknown>", "<secret>")
+    return isinstance(value, str) and value not in MASKED
 
 
 def _is_aurora_pg(resource: Mapping[str, Any]) -> bool:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tap.markers import SECRET as SECRET_TEXT
+from tap.markers import UNKNOWN as UNKNOWN_TEXT
 from tap.mockengine.sdk import ARCHIVE_SIG, ASSET_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN
-
-UNKNOWN_TEXT = "<unknown>"
-SECRET_TEXT = "<secret>"
 
 
 def render_struct(struct: Any) -> dict[str, Any]:

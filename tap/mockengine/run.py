@@ -31,7 +31,7 @@ from tap.mockengine.sdk import Settings, configure, reset_options, run_in_stack,
 
 
 def run_program(
-    program: Callable[[], None],
+    program: Callable[[], object],
     monitor: RecordingMonitor,
     *,
     config: Mapping[str, str],
@@ -100,7 +100,7 @@ def _event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-async def _run_in_stack(program: Callable[[], None]) -> Any:
+async def _run_in_stack(program: Callable[[], object]) -> Any:
     """`run_in_stack(program)`, then the root stack's exports as the engine receives them."""
     roots: list[Any] = []
 

@@ -121,8 +121,9 @@ def of_type(manifest: Manifest, type_token: str) -> list[dict[str, Any]]:
 
 
 def named(manifest: Manifest, name: str) -> dict[str, Any]:
-    (found,) = [r for r in manifest["resources"] if r["name"] == name]
-    return found
+    found: list[dict[str, Any]] = [r for r in manifest["resources"] if r["name"] == name]
+    (resource,) = found
+    return resource
 
 
 def urn_of(manifest: Manifest, name: str) -> str:

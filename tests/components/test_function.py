@@ -679,7 +679,7 @@ def test_the_invocation_waits_for_what_the_first_login_needs(source_dir: Path) -
             "tap-test-usw2-aurora-0",
             cluster_identifier="c",
             instance_class="db.r6g.large",
-            engine="aurora-postgresql",
+            engine=aws.rds.EngineType.AURORA_POSTGRESQL,
         )
         MigrationFunction("m", migration_args(source_dir, waits_for=[instance]))
 
@@ -793,4 +793,5 @@ def test_the_migration_result_is_the_functions_checked_answer(
         assert answer["status"] == "up_to_date"
         assert answer["migrationsHash"] == expected
 
+    assert migration.result is not None
     return migration.result.apply(check)

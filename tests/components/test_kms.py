@@ -32,7 +32,8 @@ def build(protect: bool = False, region: str = "eu-central-1") -> dict[str, Any]
 
 def key_of(manifest: dict[str, Any]) -> dict[str, Any]:
     (key,) = [r for r in manifest["resources"] if r["type"] == "aws:kms/key:Key"]
-    return key
+    result: dict[str, Any] = key
+    return result
 
 
 def test_key_properties() -> None:

@@ -23,7 +23,7 @@ from tap.components.waf import (
     capacity_of_rules,
     rule_specs,
 )
-from tap.functions.api.handler import MAX_BODY_BYTES
+from tap.functions.api.contract import MAX_BODY_BYTES
 from tap.limits import WAF_WEB_ACL_BASE_WCU
 from tap.plan import MOCK_ACCOUNT_ID, PlanMocks
 from tests.conftest import is_taggable, labels_for, plan_program, refused_before_registering

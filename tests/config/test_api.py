@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -41,6 +42,14 @@ class TestImages:
         uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tap-api@sha256:" + "a" * 64
         raw = {"regions": ["us-east-1"], "function": {"dockerImageUri": uri}}
         assert parse(raw, "dev").config.function.image_uri("us-east-1") == uri
+
+    def test_a_fixed_region_image_is_refused_for_a_stack_elsewhere(self) -> None:
+        uri = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/a:1"
+        raw = {"regions": ["us-east-1"], "function": {"dockerImageUri": uri}}
+        assert refuse(raw).startswith(
+            "tap:function.dockerImageUri points at ECR in eu-central-1, but Lambda pulls images "
+            "only from its own region and this stack runs in us-east-1;"
+        )
 
     def test_a_fixed_region_image_is_refused_for_other_regions(self) -> None:
         uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/a:1"
@@ -154,6 +163,10 @@ class TestApi:
                 "tap:api.throttlingBurstLimit 5001 is out of range; use 1 to 5000 requests",
             ),
             (
+                {"throttlingBurstLimit": 0},
+                "tap:api.throttlingBurstLimit 0 is out of range; use 1 to 5000 requests",
+            ),
+            (
                 {"executionLogLevel": "DEBUG"},
                 "tap:api.executionLogLevel 'DEBUG' is not allowed; use one of ERROR or INFO",
             ),
@@ -179,6 +192,14 @@ class TestApi:
     )
     def test_refused(self, raw: dict[str, Any], message: str) -> None:
         assert refuse({"api": raw}) == message
+
+    def test_the_smallest_throttling_limits_are_accepted(self) -> None:
+        # Burst at least 1 request; the rate only more than 0 (half a request per second is fine).
+        api = parse({"api": {"throttlingBurstLimit": 1, "throttlingRateLimit": 0.5}}, "dev")
+        assert (api.config.api.throttling_burst_limit, api.config.api.throttling_rate_limit) == (
+            1,
+            0.5,
+        )
 
     def test_the_limits_themselves_are_accepted(self) -> None:
         raw = {"throttlingRateLimit": 10000, "throttlingBurstLimit": 5000, "stageName": "x" * 128}
@@ -251,6 +272,30 @@ class TestMonitoring:
     )
     def test_thresholds(self, raw: dict[str, Any], message: str) -> None:
         assert refuse({"monitoring": {"thresholds": raw}}) == message
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "lambdaErrors",
+            "lambdaThrottles",
+            "api5xxErrors",
+            "apiP99LatencyMs",
+            "dbCpuPercent",
+            "dbFreeMemoryMb",
+            "dbConnections",
+            "replicationLatencySeconds",
+            "natPacketDrops",
+        ],
+    )
+    def test_every_threshold_is_at_least_1(self, key: str) -> None:
+        # 0 would raise the alarm on every period (or, for free memory, never).
+        message = refuse({"monitoring": {"thresholds": {key: 0}}})
+        assert re.fullmatch(
+            rf"tap:monitoring\.thresholds\.{key} 0 is out of range; use (at least 1|1 to .*)",
+            message,
+        ), message
+        config = parse({"monitoring": {"thresholds": {key: 1}}}, "dev").config
+        assert config.monitoring.thresholds.model_dump(by_alias=True)[key] == 1
 
     def test_the_threshold_limits_themselves_are_accepted(self) -> None:
         raw = {"apiP99LatencyMs": 29000, "dbCpuPercent": 100, "lambdaErrors": 1}

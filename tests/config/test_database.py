@@ -334,6 +334,15 @@ class TestStorage:
                 "tap:storage.noncurrentVersionExpirationDays 0 is out of range; use 1 to 3650 days",
             ),
             (
+                {"noncurrentVersionExpirationDays": 3651},
+                "tap:storage.noncurrentVersionExpirationDays 3651 is out of range; use 1 to 3650 "
+                "days",
+            ),
+            (
+                {"abortIncompleteMultipartDays": 0},
+                "tap:storage.abortIncompleteMultipartDays 0 is out of range; use 1 to 30 days",
+            ),
+            (
                 {"abortIncompleteMultipartDays": 31},
                 "tap:storage.abortIncompleteMultipartDays 31 is out of range; use 1 to 30 days",
             ),
@@ -345,6 +354,16 @@ class TestStorage:
     )
     def test_refused(self, raw: dict[str, Any], message: str) -> None:
         assert refuse({"storage": raw}) == message
+
+    @pytest.mark.parametrize(
+        ("noncurrent", "abort"),
+        [(1, 1), (3650, 30)],
+    )
+    def test_the_bounds_themselves_are_accepted(self, noncurrent: int, abort: int) -> None:
+        raw = {"noncurrentVersionExpirationDays": noncurrent, "abortIncompleteMultipartDays": abort}
+        storage = parse({"storage": raw}, "dev").config.storage
+        assert storage.noncurrent_version_expiration_days == noncurrent
+        assert storage.abort_incomplete_multipart_days == abort
 
 
 class TestWriterRegion:

@@ -111,6 +111,8 @@ class TestMerging:
     def test_the_defaults_are_never_changed_by_a_stack(self) -> None:
         # A one-region prod runs a regional database; the next prod stack still gets the global.
         assert parse({"regions": ["us-east-1"]}, "prod").config.database.global_database is False
+        two = parse({"regions": ["us-east-1", "us-west-2"]}, "prod")
+        assert two.config.database.global_database is True
         assert parse({}, "prod").config.database.global_database is True
         assert ENVIRONMENT_DEFAULTS["prod"]["database"]["global"] is True
 
@@ -147,3 +149,13 @@ class TestWarnings:
 
     def test_expected_regions_do_not_warn(self) -> None:
         assert parse({"regions": ["us-west-2", "us-east-1"]}, "dev").warnings == ()
+
+    def test_more_regions_than_usual_warn(self) -> None:
+        parsed = parse({"regions": ["us-east-1", "us-west-2", "eu-central-1"]}, "dev")
+        assert parsed.warnings == (
+            "tap:regions is us-east-1, us-west-2, eu-central-1; dev normally runs in "
+            "us-east-1, us-west-2",
+        )
+
+    def test_networks_for_listed_regions_do_not_warn(self) -> None:
+        assert parse({"networks": {"us-west-2": {"azCount": 3}}}, "dev").warnings == ()

@@ -210,6 +210,7 @@ class TestAllowedCidrs:
             "REGIONAL API is reached over the internet; use PRIVATE to keep it to networks you "
             "list)",
         )
+        raw: dict[str, Any]
         for raw in (
             {"allowedCidrs": ["10.100.0.0/16"], "api": {"endpointType": "PRIVATE"}},
             {"allowedCidrs": ["10.100.0.0/16"], "enableBastionSsh": True},

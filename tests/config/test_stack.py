@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import FrozenInstanceError
 from typing import Any
 
 import pulumi
@@ -62,6 +64,11 @@ class TestAccepted:
         config = parse({}, "dev").config
         with pytest.raises(ValueError, match="frozen"):
             config.environment = "prod"  # type: ignore[misc]
+        # Every section too: components get them one by one.
+        with pytest.raises(ValueError, match="frozen"):
+            config.database.instance_count = 5  # type: ignore[misc]
+        with pytest.raises(ValueError, match="frozen"):
+            config.network("us-east-1").az_count = 3  # type: ignore[misc]
 
 
 class TestRefused:
@@ -159,6 +166,10 @@ class TestTags:
     def test_the_limits_themselves_are_accepted(self) -> None:
         tags = {f"t{i}": "x" for i in range(42)} | {"k" * 128: "v" * 256}
         assert len(parse({"tags": tags}, "dev").config.tags) == 43
+
+    def test_a_one_character_key_and_an_empty_value(self) -> None:
+        # AWS's limits: keys of 1-128 characters, values of 0-256.
+        assert parse({"tags": {"k": ""}}, "dev").config.tags == {"k": ""}
 
     def test_unicode_letters_and_the_allowed_punctuation(self) -> None:
         tags = {"Équipe": "données clients", "cost:center": "a+b=c/d@e_f.g-h"}
@@ -323,3 +334,18 @@ class TestLoadThroughPulumiConfig:
         pulumi.runtime.set_all_config({"tap:environment": "dev", "tap:logRetention": "90"})
         with pytest.raises(ConfigError, match=r"^tap:logRetention is not a known key"):
             load()
+
+    def test_a_key_passed_both_ways_is_read(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # The engine may pass config both in PULUMI_CONFIG and through the runtime's map.
+        values = {"tap:environment": "dev", "tap:logRetention": "90"}
+        monkeypatch.setenv("PULUMI_CONFIG", json.dumps(values))
+        pulumi.runtime.set_all_config(values)
+        with pytest.raises(ConfigError, match=r"^tap:logRetention is not a known key"):
+            load()
+
+    def test_the_result_is_a_value(self) -> None:
+        # What load() returns is handed to every component: none may swap its parts.
+        pulumi.runtime.set_all_config({"tap:environment": "dev"})
+        parsed = load()
+        with pytest.raises(FrozenInstanceError):
+            parsed.warnings = ("x",)  # type: ignore[misc]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tap import awsdata
@@ -94,7 +96,7 @@ def test_an_instance_class_that_is_not_orderable() -> None:
 
 def group(
     type_token: str, *parameters: dict[str, str], family: str = "aurora-postgresql16"
-) -> dict:
+) -> dict[str, Any]:
     return resource(
         type_token,
         {"name": "tap-test-use1-params", "family": family, "parameters": list(parameters)},
@@ -165,7 +167,7 @@ def test_a_family_rds_does_not_offer_and_one_that_does_not_match_the_engine() ->
     assert "of family aurora-postgresql16, but the engine is Aurora PostgreSQL 17" in found.message
 
 
-def window(backup: str | None = None, maintenance: str | None = None) -> dict:
+def window(backup: str | None = None, maintenance: str | None = None) -> dict[str, Any]:
     inputs = {**PG}
     if backup is not None:
         inputs["preferredBackupWindow"] = backup

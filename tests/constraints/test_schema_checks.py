@@ -212,3 +212,12 @@ def test_route53_health_check_and_record_limits_come_from_the_schemas() -> None:
         "failoverRoutingPolicies[0].type",
         "enum ['PRIMARY', 'SECONDARY']",
     )
+
+
+def test_a_reference_is_mapped_for_tap_diff_but_its_value_never_checked() -> None:
+    # The vault's key ARN is the mock engine's invention: even a value of the wrong type
+    # passes, while the name tap decides is checked.
+    vault = "aws:backup/vault:Vault"
+    assert violations(resource(vault, {"name": "tap-test-use1-vault", "kmsKeyArn": 5})) == []
+    found = only(violations(resource(vault, {"name": "bad name!", "kmsKeyArn": 5})))
+    assert found.property == "name"

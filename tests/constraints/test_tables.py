@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from botocore.loaders import Loader
+from botocore.loaders import Loader  # type: ignore[import-untyped]
 
 from tap.components.database import cluster_parameters, instance_parameters
 from tap.constraints.documented import DOCUMENTED
@@ -81,7 +81,9 @@ def test_ecma_patterns_anchor_at_the_very_end_and_stay_ascii() -> None:
         ),
     ],
 )
-def test_documented_rule_edges(cfn_type: str, path: str, good: list, bad: list) -> None:
+def test_documented_rule_edges(
+    cfn_type: str, path: str, good: list[object], bad: list[object]
+) -> None:
     rule = compile_schema(DOCUMENTED[(cfn_type, path)].schema, cfn_type, path)
     for value in good:
         assert rule.errors(value) == [], value
@@ -140,9 +142,11 @@ def test_the_table_covers_every_parameter_tap_sets_at_its_level() -> None:
         (INSTANCE, instance_parameters("ddl", 1000)),
     ):
         for parameter in parameters:
-            rule = PARAMETERS[parameter["name"]]
+            name, value = parameter["name"], parameter["value"]
+            assert isinstance(name, str) and isinstance(value, str)  # plain values, no Outputs
+            rule = PARAMETERS[name]
             assert level in rule.levels
-            assert rule.accepts(parameter["value"])
+            assert rule.accepts(value)
             assert not (rule.static and parameter["apply_method"] == "immediate")
 
 

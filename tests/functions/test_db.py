@@ -9,9 +9,9 @@ import hashlib
 import ssl
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
 from pg8000.exceptions import DatabaseError
@@ -29,10 +29,12 @@ def test_the_ca_bundle_is_the_recorded_one() -> None:
 
 
 def _subjects(context: ssl.SSLContext) -> list[dict[str, str]]:
-    return [
-        {key: value for rdn in cert["subject"] for key, value in rdn}
+    # A certificate's subject: its RDNs, each a tuple of (key, value) pairs (the ssl docs).
+    subjects = [
+        cast(tuple[tuple[tuple[str, str], ...], ...], cert["subject"])
         for cert in context.get_ca_certs()
     ]
+    return [{key: value for rdn in subject for key, value in rdn} for subject in subjects]
 
 
 def test_the_ca_bundle_holds_rds_roots_for_every_region_we_deploy_to() -> None:
@@ -390,7 +392,7 @@ def test_write_forwarding_consistency_is_set_for_the_session(
     forwarding = db.Settings(**{**settings.__dict__, "write_forwarding": "global"})
     connection = db.connect(forwarding, login)
     try:
-        # A plain server keeps the Aurora parameter as a placeholder: proof it was sent.
+        # A plain server keeps the Aurora parameter as an unknown custom setting: proof it was sent.
         assert connection.run("SHOW apg_write_forward.consistency_mode") == [["global"]]
     finally:
         connection.close()

@@ -42,6 +42,7 @@ def of(keyword: str) -> list[str]:
 def test_the_base_is_the_lambda_python_image_of_the_runtime_pinned_by_digest() -> None:
     (base,) = of("FROM")
     runtime = FunctionPlacement.__dataclass_fields__["runtime"].default
+    assert isinstance(runtime, str)
     version = runtime.removeprefix("python")
     assert re.fullmatch(
         rf"public\.ecr\.aws/lambda/python:{re.escape(version)}@sha256:[0-9a-f]{{64}}", base

@@ -12,12 +12,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tap.functions.api import db, jsonlog
+from tap.functions.api import contract, db, jsonlog
 from tap.functions.api import handler as api
 from tests.postgres import APP_PASSWORD, PostgresServer
 
@@ -274,7 +275,7 @@ def test_create_then_get_round_trip(postgres: PostgresServer, app_database: str)
         "id": record_id,
         "type": record["type"],
         "payload": record["payload"],
-        "createdAt": created_at.astimezone(api.UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+        "createdAt": created_at.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
     }
 
 
@@ -478,7 +479,7 @@ def _body_of_size(size: int) -> str:
 
 @pytest.mark.parametrize("base64_body", [False, True])
 def test_body_at_the_limit_is_accepted(base64_body: bool) -> None:
-    text = _body_of_size(api.MAX_BODY_BYTES)
+    text = _body_of_size(contract.MAX_BODY_BYTES)
     if base64_body:
         text = base64.b64encode(text.encode()).decode()
     assert post_record(text, base64_body=base64_body)[0] == 201
@@ -486,7 +487,7 @@ def test_body_at_the_limit_is_accepted(base64_body: bool) -> None:
 
 @pytest.mark.parametrize("base64_body", [False, True])
 def test_body_over_the_limit_is_413(base64_body: bool) -> None:
-    text = _body_of_size(api.MAX_BODY_BYTES + 1)
+    text = _body_of_size(contract.MAX_BODY_BYTES + 1)
     if base64_body:
         text = base64.b64encode(text.encode()).decode()
     assert_error(post_record(text, base64_body=base64_body), 413, "payload_too_large")
@@ -496,15 +497,15 @@ def test_oversized_base64_is_rejected_before_decoding(monkeypatch: pytest.Monkey
     def no_decode(*_: Any, **__: Any) -> bytes:
         raise AssertionError("decoded an oversized body")
 
-    monkeypatch.setattr(api.base64, "b64decode", no_decode)
-    text = base64.b64encode(_body_of_size(api.MAX_BODY_BYTES + 1024).encode()).decode()
+    monkeypatch.setattr(base64, "b64decode", no_decode)  # the module the handler uses
+    text = base64.b64encode(_body_of_size(contract.MAX_BODY_BYTES + 1024).encode()).decode()
     assert_error(post_record(text, base64_body=True), 413, "payload_too_large")
 
 
 def test_size_limit_counts_bytes_not_characters() -> None:
     # Under the limit in characters, over it in UTF-8 bytes.
     text = json.dumps({"type": "t", "payload": {"pad": "é" * 40_000}}, ensure_ascii=False)
-    assert len(text) < api.MAX_BODY_BYTES < len(text.encode())
+    assert len(text) < contract.MAX_BODY_BYTES < len(text.encode())
     assert_error(post_record(text), 413, "payload_too_large")
 
 

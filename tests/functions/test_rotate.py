@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 from moto.server import ThreadedMotoServer
 from pg8000.exceptions import DatabaseError
@@ -43,6 +43,7 @@ def secrets() -> Iterator[Any]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    assert server._server is not None
     try:
         yield boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION

@@ -24,7 +24,8 @@ def endpoint() -> Iterator[str]:
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         try:
-            yield f"http://127.0.0.1:{server._server.server_port}"
+            host, port = server.get_host_and_port()
+            yield f"http://{host}:{port}"
         finally:
             server.stop()
 

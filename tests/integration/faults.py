@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -122,6 +123,8 @@ class FaultProxy:
     def running(self) -> Iterator[FaultProxy]:
         proxy = self
         upstream = urlsplit(self.upstream)
+        assert upstream.hostname, f"upstream {self.upstream!r} names no host"
+        upstream_host = upstream.hostname
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: object) -> None:
@@ -145,9 +148,7 @@ class FaultProxy:
                 if isinstance(fault, Answer):
                     self._reply(fault.status, fault.body, fault.content_type)
                     return
-                connection = http.client.HTTPConnection(
-                    upstream.hostname, upstream.port, timeout=30
-                )
+                connection = http.client.HTTPConnection(upstream_host, upstream.port, timeout=30)
                 try:
                     connection.request(self.command, self.path, body, dict(self.headers))
                     answer = connection.getresponse()
@@ -195,7 +196,7 @@ def _scope(authorization: str) -> tuple[str, str]:
     return (match.group(1), match.group(2)) if match else ("", "")
 
 
-def _operation(method: str, path: str, headers: object, body: bytes) -> str:
+def _operation(method: str, path: str, headers: Message, body: bytes) -> str:
     """The AWS operation of a request, from its protocol's markers."""
     target = headers.get("X-Amz-Target")  # JSON protocols: Service.Operation
     if target:

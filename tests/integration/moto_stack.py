@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.awsrequest import AWSResponse
+import boto3  # type: ignore[import-untyped]
+from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped]
 
 from tap.aws import CALL_POLICY, CallPolicy
 from tap.backend import tls_only_policy

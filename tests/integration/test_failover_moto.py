@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -44,7 +44,8 @@ def server() -> Iterator[str]:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     try:
-        yield f"http://127.0.0.1:{moto._server.server_port}"
+        host, port = moto.get_host_and_port()
+        yield f"http://{host}:{port}"
     finally:
         moto.stop()
 

@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import Stubber  # type: ignore[import-untyped]
 
 from tap.verify import run_verify
 from tests.integration.moto_stack import (

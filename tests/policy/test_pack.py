@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -71,7 +73,8 @@ def fake_args(type_: str, props: dict[str, Any], config: dict[str, Any] | None =
 
 
 def _options(protect: bool = False) -> PolicyResourceOptions:
-    return PolicyResourceOptions(protect, [], None, [], None, [])
+    # No custom timeouts: zeros, as the engine's analyzer passes them.
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
 def stack_resource(
@@ -109,6 +112,7 @@ def test_environment_dependent_policies_declare_a_config_schema() -> None:
         if not rule.uses_environment:
             assert policy.config_schema is None, rule.name
             continue
+        assert policy.config_schema is not None, rule.name
         environment = policy.config_schema.properties["environment"]
         assert environment == {
             "type": "string",
@@ -245,7 +249,12 @@ def test_to_policy_resource_keeps_dependencies_parent_and_property_dependencies(
         "urn:flow",
         "flow",
         _options(protect=True),
-        SimpleNamespace(props=unknown_checking_proxy({"region": "eu-central-1"})),
+        PolicyProviderResource(
+            "pulumi:providers:aws",
+            unknown_checking_proxy({"region": "eu-central-1"}),
+            "urn:provider",
+            "provider",
+        ),
         vpc,
         [vpc],
         {"vpcId": [vpc]},

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.awsrequest import AWSResponse
+import boto3  # type: ignore[import-untyped]
+from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped]
 
 from tap.aws import CALL_POLICY, CallPolicy
 from tap.plan import load_stack_file

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tap.markers import SECRET, UNKNOWN
 from tap.policy.rules import (
     account,
     api,
@@ -34,8 +35,6 @@ from tap.policy.rules import (
 )
 from tap.policy.rules.core import (
     ENVIRONMENTS,
-    SECRET,
-    UNKNOWN,
     Finding,
     PolicyConfig,
     PolicyResource,

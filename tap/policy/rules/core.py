@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-UNKNOWN = "<unknown>"
-SECRET = "<secret>"
+from tap.markers import SECRET, UNKNOWN
+
 ENVIRONMENTS = ("dev", "staging", "prod")
 REQUIRED_TAGS = ("Project", "Environment", "ManagedBy", "Region", "Name")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from tap.baseline import PROD_MIN_BACKUP_RETENTION_DAYS
+from tap.markers import UNKNOWN
 from tap.policy.rules.core import (
-    UNKNOWN,
     Finding,
     PolicyConfig,
     PolicyResource,

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from tap.markers import SECRET
 from tap.policy.rules.core import (
-    SECRET,
     PolicyConfig,
     PolicyResource,
     RuleBook,

@@ -40,9 +40,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from tap.markers import SECRET, UNKNOWN
 from tap.policy.rules.core import (
-    SECRET,
-    UNKNOWN,
     Finding,
     PolicyConfig,
     PolicyResource,

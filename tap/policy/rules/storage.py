@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from tap.markers import UNKNOWN
 from tap.policy.rules.core import (
     ADVISORY,
-    UNKNOWN,
     Finding,
     PolicyConfig,
     PolicyResource,

@@ -10,7 +10,7 @@ from tap.policy.rules import UNKNOWN, PolicyResource, rule_named
 from tap.policy.rules import resource_types as r
 from tests.policy.rules.support import Case, messages, res, urn
 
-CHECK = {"type": "HTTPS", "port": 443, "enableSni": True, "resourcePath": "/health"}
+CHECK: dict[str, Any] = {"type": "HTTPS", "port": 443, "enableSni": True, "resourcePath": "/health"}
 
 
 def record(**props: Any) -> PolicyResource:

@@ -6,12 +6,13 @@ from typing import Any
 
 from tap.policy.rules import resource_types as r
 from tap.policy.rules import rule_named
+from tap.policy.rules.core import PolicyResource
 from tests.policy.rules.support import KEY_ARN, Case, messages, res
 
 SECRET = res(r.SECRET_TYPE, "tap-prod-use1-aurora-master", kmsKeyId=KEY_ARN)
 
 
-def rotation(**rules: Any) -> object:
+def rotation(**rules: Any) -> PolicyResource:
     return res(
         r.SECRET_ROTATION,
         "tap-prod-use1-aurora-master-rotation",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from tap.policy.rules import resource_types as r
 from tap.policy.rules import rule_named
+from tap.policy.rules.core import PolicyResource
 from tests.policy.rules.support import Case, messages, res
 
 
-def signing_config(action: str) -> object:
+def signing_config(action: str) -> PolicyResource:
     return res(
         r.CODE_SIGNING_CONFIG,
         "tap-prod-use1-code-signing",

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from tap.policy.rules import resource_types as r
 from tap.policy.rules import rule_named
+from tap.policy.rules.core import PolicyResource
 from tests.policy.rules.support import Case, messages, res, urn
 
 STAGE = res(r.API_STAGE, "tap-prod-use1-stage-v1")
 ACL = res(r.WAF_WEB_ACL, "tap-prod-use1-waf", rules=[{"name": "rate-limit"}])
 
 
-def association(*deps: str) -> object:
+def association(*deps: str) -> PolicyResource:
     return res(r.WAF_ASSOCIATION, "tap-prod-use1-waf-association-v1", deps=deps, resourceArn="x")
 
 
-def logging(redacted: list[dict[str, object]]) -> object:
+def logging(redacted: list[dict[str, object]]) -> PolicyResource:
     return res(
         r.WAF_LOGGING,
         "tap-prod-use1-waf-logging",
