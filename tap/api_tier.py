@@ -97,18 +97,11 @@ class ApiTier(pulumi.ComponentResource):
             self.function = ApiFunction(
                 labels.name("function"),
                 ApiFunctionArgs(
-                    placement=FunctionPlacement(
-                        labels=labels,
-                        region=region,
+                    placement=function_placement(
+                        config,
+                        deployment,
                         account_id=args.account_id,
                         partition=args.partition,
-                        subnet_ids=network.subnet_ids["private"],
-                        security_group_id=deployment.security_groups.app.id,
-                        kms_key_arn=deployment.key.key_arn,
-                        log_retention_days=config.log_retention_days,
-                        runtime=function.runtime,
-                        architecture=function.architecture,
-                        image_uri=function.image_uri(region),
                         iam_provider=args.iam_provider,
                         signed_code=args.signed_code,
                     ),
@@ -226,3 +219,33 @@ def _version() -> str:
         return metadata.version("tap")
     except metadata.PackageNotFoundError:
         return "0.0.0+unknown"
+
+
+def function_placement(
+    config: StackConfig,
+    deployment: RegionalDeployment,
+    *,
+    account_id: pulumi.Input[str],
+    partition: pulumi.Input[str],
+    iam_provider: aws.Provider,
+    signed_code: SignedCode | None,
+) -> FunctionPlacement:
+    """Where every function of a region runs (the API's, the migration's, the rotation's): its
+    private subnets behind the egress-only app group, the region's key, the configured runtime
+    and code; IAM through the primary region's provider."""
+    function, region = config.function, deployment.region
+    return FunctionPlacement(
+        labels=deployment.labels,
+        region=region,
+        account_id=account_id,
+        partition=partition,
+        subnet_ids=deployment.network.subnet_ids["private"],
+        security_group_id=deployment.security_groups.app.id,
+        kms_key_arn=deployment.key.key_arn,
+        log_retention_days=config.log_retention_days,
+        runtime=function.runtime,
+        architecture=function.architecture,
+        image_uri=function.image_uri(region),
+        iam_provider=iam_provider,
+        signed_code=signed_code,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from tap.api_tier import ApiTier, ApiTierArgs
+from tap.api_tier import ApiTier, ApiTierArgs, function_placement
 from tap.components.api import (
     ApiGatewayCloudWatchRole,
     ApiGatewayCloudWatchRoleArgs,
@@ -33,7 +33,6 @@ from tap.components.entrypoint import (
 from tap.components.function import (
     DEFAULT_SOURCE_DIR,
     DatabaseEndpoint,
-    FunctionPlacement,
     MigrationFunction,
     MigrationFunctionArgs,
     function_code,
@@ -290,22 +289,14 @@ class TapStack(pulumi.ComponentResource):
             return None
         region = config.primary_region
         deployment, cluster = self.regions[region], self._clusters[region]
-        function = config.function
         return MasterSecretRotation(
             deployment.labels.name("secret-rotation"),
             MasterSecretRotationArgs(
-                placement=FunctionPlacement(
-                    labels=deployment.labels,
-                    region=region,
+                placement=function_placement(
+                    config,
+                    deployment,
                     account_id=account_id,
                     partition=partition,
-                    subnet_ids=deployment.network.subnet_ids["private"],
-                    security_group_id=deployment.security_groups.app.id,
-                    kms_key_arn=deployment.key.key_arn,
-                    log_retention_days=config.log_retention_days,
-                    runtime=function.runtime,
-                    architecture=function.architecture,
-                    image_uri=function.image_uri(region),
                     iam_provider=self.providers[config.primary_region],
                     signed_code=self._signed_code(region),
                 ),
@@ -515,22 +506,14 @@ class TapStack(pulumi.ComponentResource):
         """
         deployment = self.regions[region]
         cluster = self._clusters[region]
-        function = config.function
         return MigrationFunction(
             deployment.labels.name("db-migration"),
             MigrationFunctionArgs(
-                placement=FunctionPlacement(
-                    labels=deployment.labels,
-                    region=region,
+                placement=function_placement(
+                    config,
+                    deployment,
                     account_id=account_id,
                     partition=partition,
-                    subnet_ids=deployment.network.subnet_ids["private"],
-                    security_group_id=deployment.security_groups.app.id,
-                    kms_key_arn=deployment.key.key_arn,
-                    log_retention_days=config.log_retention_days,
-                    runtime=function.runtime,
-                    architecture=function.architecture,
-                    image_uri=function.image_uri(region),
                     iam_provider=self.providers[config.primary_region],
                     signed_code=self._signed_code(region),
                 ),

@@ -1,7 +1,7 @@
 """`tap failover` on every path, with botocore's Stubber.
 
-moto 5 does not implement SwitchoverGlobalCluster or FailoverGlobalCluster (it raises
-NotImplementedError), so the RDS clients here are real boto3 clients with a Stubber attached:
+moto 5 does not implement SwitchoverGlobalCluster or FailoverGlobalCluster (it answers that
+they are not implemented), so the RDS clients here are real boto3 clients with a Stubber attached:
 every request is validated against botocore's RDS service model (parameter names, types,
 required members) and every canned answer against the model's output shapes. The reads alone
 also run against moto in tests/integration/test_failover_moto.py.
