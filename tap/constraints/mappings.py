@@ -70,6 +70,15 @@ def _part(cfn_type: str, properties: dict[str, Prop]) -> TypeMap:
 TAGS = "tags"
 S3_BUCKET = "AWS::S3::Bucket"
 
+# Ingress and egress rules (AWS::EC2::SecurityGroupIngress / Egress) name their fields alike.
+_SECURITY_GROUP_RULE = _props(
+    cidrIpv4="CidrIp",
+    description="Description",
+    fromPort="FromPort",
+    toPort="ToPort",
+    ipProtocol="IpProtocol",
+)
+
 MAPPINGS: dict[str, TypeMap] = {
     # --- ACM (tap:dns) -----------------------------------------------------------------------
     "aws:acm/certificate:Certificate": _map(
@@ -288,24 +297,10 @@ MAPPINGS: dict[str, TypeMap] = {
         _props(vpcEndpointType="VpcEndpointType", ipAddressType="IpAddressType", tags="Tags"),
     ),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _map(
-        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-        _props(
-            cidrIpv4="CidrIp",
-            description="Description",
-            fromPort="FromPort",
-            toPort="ToPort",
-            ipProtocol="IpProtocol",
-        ),
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", _SECURITY_GROUP_RULE
     ),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _map(
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-        _props(
-            cidrIpv4="CidrIp",
-            description="Description",
-            fromPort="FromPort",
-            toPort="ToPort",
-            ipProtocol="IpProtocol",
-        ),
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", _SECURITY_GROUP_RULE
     ),
     # --- IAM and KMS -------------------------------------------------------------------------
     "aws:iam/role:Role": _map(
