@@ -31,7 +31,7 @@ declare -A TESTS=(
   # The generated reference (docs/configuration.md) shows every environment's defaults.
   [config]="--noconftest tests/config tests/test_docs.py::test_the_config_reference_is_current"
   # The components read some limits directly (Performance Insights' free retention).
-  [limits]="tests/config tests/test_aurora.py tests/test_cidr.py tests/components/test_database.py tests/test_dns.py"
+  [limits]="tests/test_limits.py tests/config tests/test_aurora.py tests/test_cidr.py tests/test_dns.py tests/components/test_database.py tests/components/test_waf.py tests/components/test_backup.py tests/components/test_signing.py tests/constraints/test_tables.py"
   [dns]="--noconftest tests/test_dns.py tests/config/test_dns.py"
 )
 

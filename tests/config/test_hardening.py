@@ -60,6 +60,30 @@ class TestDefaults:
 
 
 class TestBounds:
+    @pytest.mark.parametrize(
+        ("raw", "read"),
+        [
+            ({"waf": {"enabled": True, "rateLimit": 10}}, lambda c: c.waf.rate_limit),
+            ({"secretRotation": {"days": 1}}, lambda c: c.secret_rotation.days),
+            ({"secretRotation": {"days": 1000}}, lambda c: c.secret_rotation.days),
+            (
+                {"backup": {"lockMaxRetentionDays": 36500}},
+                lambda c: c.backup.lock_max_retention_days,
+            ),
+        ],
+    )
+    def test_awss_own_bounds_are_accepted(self, raw: dict[str, Any], read: Any) -> None:
+        # AWS's documented limits, written out: WAF's rate limit starts at 10, rotation runs
+        # every 1 to 1000 days, a vault lock keeps at most 36500 days.
+        (section,) = raw.values()
+        (value,) = [v for k, v in section.items() if k != "enabled"]
+        assert read(parse(raw, "dev").config) == value
+
+    def test_rotation_every_zero_days_is_refused(self) -> None:
+        assert refuse({"secretRotation": {"days": 0}}, "dev").startswith(
+            "tap:secretRotation.days 0 is out of range"
+        )
+
     @pytest.mark.parametrize("limit", [WAF_RATE_LIMIT_MIN, 2000, WAF_RATE_LIMIT_MAX])
     @pytest.mark.parametrize("window", WAF_EVALUATION_WINDOWS_SECONDS)
     def test_rate_limits_inside_wafs_bounds(self, limit: int, window: int) -> None:
