@@ -65,6 +65,7 @@ tap/config/stack.py:149:core/ReplaceComparisonOperator_NotEq_IsNot  # (the same 
 tap/config/stack.py:170:core/ReplaceComparisonOperator_Gt_NotEq  # r is in value: it counts at least 1
 tap/config/stack.py:255:core/ReplaceComparisonOperator_Eq_Is  # pydantic returns its Literal's own string
 tap/config/stack.py:255:core/ReplaceComparisonOperator_Eq_LtE  # of REGIONAL and PRIVATE only PRIVATE is <=
+tap/limits.py:130:core/ReplaceComparisonOperator_Eq_Is  # CPython interns one-character strings: "-" is "-"
 EOF
 )
 

@@ -26,6 +26,10 @@ from tap.limits import (
         ("x-abcdefg", False),  # seven
         ("xyabcdef", False),  # no hyphen where the suffix would start
         ("abcdef", False),  # too short to carry "-" and six characters
+        ("abcde", False),  # shorter still: nothing to index
+        ("", False),
+        ("x+abcdef", False),  # only a hyphen: "+" sorts before "-"
+        ("x,abcdef", False),  # and "," just before it
         ("tap-prod-use1-aurora-master-credentials", False),
     ],
 )
