@@ -41,30 +41,30 @@ declare -A TESTS=(
 EXCLUDED=$(
   cat <<'EOF'
 tap/cidr.py:51:core/ReplaceBinaryOperator_Sub_BitXor  # 28 ^ 4 == 28 - 4: the same /24 in the message
-tap/aurora.py:26:core/ReplaceBinaryOperator_Sub_BitXor  # 63 ^ 1 == 63 - 1: the same pattern
-tap/aurora.py:59:core/NumberReplacer(-1)  # `or 0` -> `or -1`: minors are never negative, both bounds admit all
-tap/aurora.py:99:core/ReplaceComparisonOperator_Gt_GtE  # major == max(table) is in table, answered above
-tap/aurora.py:122:core/ReplaceComparisonOperator_Eq_LtE  # `matches and len <= 1` is `len == 1`
+tap/aurora.py:31:core/ReplaceBinaryOperator_Sub_BitXor  # 63 ^ 1 == 63 - 1: the same pattern
+tap/aurora.py:73:core/NumberReplacer(-1)  # `or 0` -> `or -1`: minors are never negative, both bounds admit all
+tap/aurora.py:113:core/ReplaceComparisonOperator_Gt_GtE  # major == max(table) is in table, answered above
+tap/aurora.py:136:core/ReplaceComparisonOperator_Eq_LtE  # `matches and len <= 1` is `len == 1`
 tap/config/api.py:81:core/ReplaceComparisonOperator_Eq_GtE  # a region [a-z0-9-] never sorts >= "{region}"
-tap/config/database.py:203:core/ReplaceComparisonOperator_Eq_LtE  # the minimum is validated >= 0 first
-tap/config/database.py:214:core/ReplaceBinaryOperator_Mul_Div  # `*` -> `/` in a signature: callers pass keywords
-tap/config/defaults.py:176:core/ReplaceComparisonOperator_Gt_NotEq  # regions is not empty here
-tap/config/errors.py:121:core/ReplaceComparisonOperator_Eq_GtE  # no pydantic error type sorts after value_error
-tap/config/errors.py:143:core/ReplaceComparisonOperator_Eq_Is  # pydantic's location holds the
-tap/config/errors.py:164:core/ReplaceComparisonOperator_Eq_Is  # field's own name and alias strings
-tap/config/errors.py:145:core/ReplaceComparisonOperator_Eq_GtE  # of a network's keys only region sorts >= it
-tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_LtE  # the model's list is built from this map:
-tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_NotEq  # an index is always below its length
-tap/config/errors.py:147:core/ReplaceComparisonOperator_Lt_IsNot  # (small ints are cached: `is not` is !=)
-tap/config/errors.py:187:core/NumberReplacer(+1)  # get_close_matches(n=2) has the same best match first
-tap/config/errors.py:188:core/NumberReplacer(-1)  # with n=1 there is at most one match: hint[-1] is hint[0]
+tap/config/database.py:218:core/ReplaceComparisonOperator_Eq_LtE  # the minimum is validated >= 0 first
+tap/config/database.py:230:core/ReplaceBinaryOperator_Mul_Div  # `*` -> `/` in a signature: callers pass keywords
+tap/config/defaults.py:198:core/ReplaceComparisonOperator_Gt_NotEq  # regions is not empty here
+tap/config/errors.py:127:core/ReplaceComparisonOperator_Eq_GtE  # no pydantic error type sorts after value_error
+tap/config/errors.py:149:core/ReplaceComparisonOperator_Eq_Is  # pydantic's location holds the
+tap/config/errors.py:170:core/ReplaceComparisonOperator_Eq_Is  # field's own name and alias strings
+tap/config/errors.py:151:core/ReplaceComparisonOperator_Eq_GtE  # of a network's keys only region sorts >= it
+tap/config/errors.py:153:core/ReplaceComparisonOperator_Lt_LtE  # the model's list is built from this map:
+tap/config/errors.py:153:core/ReplaceComparisonOperator_Lt_NotEq  # an index is always below its length
+tap/config/errors.py:153:core/ReplaceComparisonOperator_Lt_IsNot  # (small ints are cached: `is not` is !=)
+tap/config/errors.py:193:core/NumberReplacer(+1)  # get_close_matches(n=2) has the same best match first
+tap/config/errors.py:194:core/NumberReplacer(-1)  # with n=1 there is at most one match: hint[-1] is hint[0]
 tap/config/network.py:57:core/ReplaceComparisonOperator_Gt_GtE  # /22 is allowed, so never reaches this
-tap/config/stack.py:71:core/ReplaceComparisonOperator_Eq_GtE  # Zs sorts last among Unicode categories
-tap/config/stack.py:145:core/ReplaceComparisonOperator_Eq_Is  # pydantic returns its Literal's own string
-tap/config/stack.py:149:core/ReplaceComparisonOperator_NotEq_IsNot  # (the same for regions)
-tap/config/stack.py:170:core/ReplaceComparisonOperator_Gt_NotEq  # r is in value: it counts at least 1
-tap/config/stack.py:255:core/ReplaceComparisonOperator_Eq_Is  # pydantic returns its Literal's own string
-tap/config/stack.py:255:core/ReplaceComparisonOperator_Eq_LtE  # of REGIONAL and PRIVATE only PRIVATE is <=
+tap/config/stack.py:77:core/ReplaceComparisonOperator_Eq_GtE  # Zs sorts last among Unicode categories
+tap/config/stack.py:169:core/ReplaceComparisonOperator_Eq_Is  # pydantic returns its Literal's own string
+tap/config/stack.py:181:core/ReplaceComparisonOperator_NotEq_IsNot  # (the same for regions)
+tap/config/stack.py:219:core/ReplaceComparisonOperator_Gt_NotEq  # r is in value: it counts at least 1
+tap/config/stack.py:313:core/ReplaceComparisonOperator_Eq_Is  # pydantic returns its Literal's own string
+tap/config/stack.py:313:core/ReplaceComparisonOperator_Eq_LtE  # of REGIONAL and PRIVATE only PRIVATE is <=
 tap/limits.py:130:core/ReplaceComparisonOperator_Eq_Is  # CPython interns one-character strings: "-" is "-"
 EOF
 )
