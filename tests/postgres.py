@@ -324,6 +324,17 @@ class PostgresServer:
         settings, login = db.parse_dsn(self.dsn(database) + " application_name=tap-tests")
         return db.connect(settings, login)
 
+    def admin_run(self, database: str, *statements: str, **params: Any) -> Any:
+        """Run `statements` as the superuser on one connection; the last one's rows."""
+        admin = self.admin(database)
+        try:
+            rows = None
+            for statement in statements:
+                rows = admin.run(statement, **params)
+            return rows
+        finally:
+            admin.close()
+
     def create_database(self, prefix: str = "tap_test") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         admin = self.admin()

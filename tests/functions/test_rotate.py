@@ -59,19 +59,18 @@ def secrets() -> Iterator[Any]:
 def master(postgres: PostgresServer, app_database: str) -> Iterator[str]:
     """A master user with CREATEROLE (like Aurora's), holding OLD_PASSWORD."""
     role = f"{MASTER}_{uuid.uuid4().hex[:8]}"
-    admin = postgres.admin(app_database)
-    try:
-        admin.run(f"CREATE ROLE {role} LOGIN CREATEROLE PASSWORD '{OLD_PASSWORD}'")
-        admin.run(f'GRANT CONNECT ON DATABASE "{app_database}" TO {role}')
-    finally:
-        admin.close()
+    postgres.admin_run(
+        app_database,
+        f"CREATE ROLE {role} LOGIN CREATEROLE PASSWORD '{OLD_PASSWORD}'",
+        f'GRANT CONNECT ON DATABASE "{app_database}" TO {role}',
+    )
     yield role
-    admin = postgres.admin(app_database)
-    try:
-        admin.run(f"DROP OWNED BY {role}")  # its CONNECT grant
-        admin.run(f"DROP ROLE {role}")
-    finally:
-        admin.close()
+    # DROP OWNED removes its CONNECT grant, so the role can go.
+    postgres.admin_run(
+        app_database,
+        f"DROP OWNED BY {role}",
+        f"DROP ROLE {role}",
+    )
 
 
 @pytest.fixture
@@ -236,21 +235,15 @@ def test_the_server_never_receives_the_password_in_clear(
     environ: dict[str, str],
 ) -> None:
     # Log every statement of the master user, as Aurora's log_statement = ddl would its ALTER.
-    admin = postgres.admin(app_database)
-    try:
-        admin.run(f"ALTER ROLE {master} SET log_statement = 'all'")
-    finally:
-        admin.close()
+    postgres.admin_run(app_database, f"ALTER ROLE {master} SET log_statement = 'all'")
     rotate(secrets, secret, environ)
     new_password = password_at(secrets, secret, CURRENT)
     log = postgres.logfile.read_text(errors="replace")
     assert f"ALTER ROLE {master} PASSWORD 'SCRAM-SHA-256$4096:" in log
     assert new_password not in log
-    admin = postgres.admin(app_database)
-    try:
-        stored = admin.run("SELECT rolpassword FROM pg_authid WHERE rolname = :r", r=master)
-    finally:
-        admin.close()
+    stored = postgres.admin_run(
+        app_database, "SELECT rolpassword FROM pg_authid WHERE rolname = :r", r=master
+    )
     assert stored[0][0].startswith("SCRAM-SHA-256$4096:")
 
 
@@ -287,11 +280,7 @@ def test_after_a_restore_from_an_older_snapshot_rotation_logs_in_with_the_previo
     rotate(secrets, secret, environ)
     # A cluster restored from a backup taken before that rotation has the old password, which
     # is now AWSPREVIOUS; the next rotation must still get in.
-    admin = postgres.admin(app_database)
-    try:
-        admin.run(f"ALTER ROLE {master} PASSWORD '{OLD_PASSWORD}'")
-    finally:
-        admin.close()
+    postgres.admin_run(app_database, f"ALTER ROLE {master} PASSWORD '{OLD_PASSWORD}'")
     assert password_at(secrets, secret, PREVIOUS) == OLD_PASSWORD
     rotate(secrets, secret, environ)
     assert logs_in(postgres, app_database, master, password_at(secrets, secret, CURRENT))
@@ -306,11 +295,9 @@ def test_set_secret_refuses_when_no_known_password_logs_in(
     secret: str,
     environ: dict[str, str],
 ) -> None:
-    admin = postgres.admin(app_database)
-    try:
-        admin.run(f"ALTER ROLE {master} PASSWORD 'changed-behind-the-secrets-back'")
-    finally:
-        admin.close()
+    postgres.admin_run(
+        app_database, f"ALTER ROLE {master} PASSWORD 'changed-behind-the-secrets-back'"
+    )
     token = start_rotation(secrets, secret)
     step_create(secrets, secret, token, environ)
     with pytest.raises(RotationError, match=f"cannot log in as {master} with the current"):
@@ -404,12 +391,8 @@ def test_on_a_read_only_cluster_set_secret_fails_and_changes_nothing(
 ) -> None:
     """A global secondary (the writer moved away) refuses the ALTER ROLE: the step fails, the
     current password still works, and AWSCURRENT still holds it."""
-    admin = postgres.admin(app_database)
-    try:
-        # What a secondary cluster does to every session: read-only transactions.
-        admin.run(f"ALTER ROLE {master} SET default_transaction_read_only = on")
-    finally:
-        admin.close()
+    # What a secondary cluster does to every session: read-only transactions.
+    postgres.admin_run(app_database, f"ALTER ROLE {master} SET default_transaction_read_only = on")
     token = start_rotation(secrets, secret)
     step(secret, token, "createSecret", secrets, environ)
     with pytest.raises(DatabaseError, match="read-only transaction"):
